@@ -1,0 +1,33 @@
+# Lakeforge: `make demo` and `make test` set everything up first; both are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+export LAKEFORGE_WORK ?= $(CURDIR)/.work
+
+.PHONY: help setup venv jars services-up services-down test demo bench lock clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: venv jars  ## virtualenv + Spark jars (cached; nothing is downloaded twice)
+
+venv:
+	@bash scripts/setup/venv.sh
+
+jars:
+	@bash scripts/setup/jars.sh
+
+services-up: setup  ## start the private PostgreSQL on 127.0.0.1
+	@bash scripts/services/postgres.sh up
+
+services-down:  ## stop the services started by services-up
+	@bash scripts/services/postgres.sh down
+
+test: services-up  ## set up and run the whole test suite
+	@source scripts/services/env.sh && $(PY) -m pytest $(PYTEST_ARGS)
+
+lock:  ## re-resolve requirements/base.in into requirements/constraints.txt
+	@bash scripts/setup/lock.sh
+
+clean: services-down  ## remove the work folder (lakehouse, jars, database)
+	rm -rf $(LAKEFORGE_WORK)

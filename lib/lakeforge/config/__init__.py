@@ -1,0 +1,33 @@
+"""Typed configuration loaded from YAML files in conf/."""
+
+from lakeforge.config.loader import ConfigError, load_pipeline_config, load_yaml
+from lakeforge.config.models import (
+    ColumnRule,
+    ExpectationRule,
+    FileSource,
+    GoldConfig,
+    JdbcSource,
+    PipelineConfig,
+    PlatformConfig,
+    RestSource,
+    SilverTable,
+    SparkSettings,
+    StorageSettings,
+)
+
+__all__ = [
+    "ColumnRule",
+    "ConfigError",
+    "ExpectationRule",
+    "FileSource",
+    "GoldConfig",
+    "JdbcSource",
+    "PipelineConfig",
+    "PlatformConfig",
+    "RestSource",
+    "SilverTable",
+    "SparkSettings",
+    "StorageSettings",
+    "load_pipeline_config",
+    "load_yaml",
+]

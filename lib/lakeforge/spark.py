@@ -1,0 +1,64 @@
+"""The one place a SparkSession is built: local mode with Delta and local jars, or cluster mode."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from pyspark.sql import SparkSession
+
+from lakeforge.config.models import SparkSettings
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+# Sized for a laptop or a 2-core CI box; cluster mode leaves these to the cluster.
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    # Delta reads its log with this many partitions; the default 50 is slow for small tables.
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.databricks.delta.optimize.repartition.enabled": "true",
+    # VACUUM with a short retention is allowed so tests and demos can vacuum; clusters keep the check.
+    "spark.databricks.delta.retentionDurationCheck.enabled": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+}
+
+
+def local_jars(jars_dir: str | None) -> list[str]:
+    """Jars fetched by scripts/setup/jars.sh; an empty or missing folder is a set-up error."""
+    if jars_dir is None:
+        return []
+    jars = sorted(glob.glob(os.path.join(jars_dir, "*.jar")))
+    if not jars:
+        raise FileNotFoundError(
+            f"no jars in {jars_dir}: run `make setup` (scripts/setup/jars.sh) to fetch Delta and the JDBC driver"
+        )
+    return [os.path.abspath(jar) for jar in jars]
+
+
+def build_spark(settings: SparkSettings | None = None) -> SparkSession:
+    """Build (or return the running) SparkSession configured for Delta Lake."""
+    settings = settings or SparkSettings()
+    builder = SparkSession.builder.appName(settings.app_name)
+    conf: dict[str, str] = dict(DELTA_CONF)
+    if settings.mode == "local":
+        builder = builder.master(settings.master)
+        conf.update(LOCAL_CONF)
+        conf["spark.driver.memory"] = settings.driver_memory
+        conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
+        conf["spark.default.parallelism"] = str(settings.shuffle_partitions)
+        jars = local_jars(settings.jars_dir)
+        if jars:
+            conf["spark.jars"] = ",".join(jars)
+    conf["spark.ui.showConsoleProgress"] = str(settings.progress_bar).lower()
+    conf.update(settings.conf)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(settings.log_level)
+    return spark
