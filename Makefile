@@ -26,6 +26,12 @@ services-down:  ## stop the services started by services-up
 test: services-up  ## set up and run the whole test suite
 	@source scripts/services/env.sh && $(PY) -m pytest $(PYTEST_ARGS)
 
+demo: services-up  ## set up, generate demo data (once) and run the customer-360 pipeline end to end
+	@source scripts/services/env.sh && .venv/bin/lakeforge demo
+
+bench: services-up  ## run the benchmarks; results in bench/results/*.json
+	@source scripts/services/env.sh && $(PY) scripts/bench/ingest.py $(BENCH_ARGS)
+
 lock:  ## re-resolve requirements/base.in into requirements/constraints.txt
 	@bash scripts/setup/lock.sh
 

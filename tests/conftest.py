@@ -29,3 +29,28 @@ def spark():
     )
     yield session
     session.stop()
+
+
+def load_service_env() -> None:
+    """Export the private services' settings if the caller did not (make test sources them itself)."""
+    for env_file in (WORK / "services/postgres/credentials.env", WORK / "services/api_token.env"):
+        if not env_file.exists():
+            continue
+        for line in env_file.read_text().split():
+            if "=" in line and not line.startswith("export"):
+                key, value = line.split("=", 1)
+                os.environ.setdefault(key, value)
+
+
+@pytest.fixture(scope="session")
+def pg_conninfo() -> str:
+    """DSN of the real PostgreSQL started by scripts/services/postgres.sh (make services-up)."""
+    load_service_env()
+    missing = [name for name in ("LAKEFORGE_PG_USER", "LAKEFORGE_PG_PASSWORD") if name not in os.environ]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: start PostgreSQL with `make services-up` (or run `make test`)")
+    port = os.environ.get("LAKEFORGE_PG_PORT", "55432")
+    return (
+        f"host=127.0.0.1 port={port} dbname=lakeforge "
+        f"user={os.environ['LAKEFORGE_PG_USER']} password={os.environ['LAKEFORGE_PG_PASSWORD']}"
+    )

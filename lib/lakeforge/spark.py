@@ -17,6 +17,9 @@ DELTA_CONF = {
 # Sized for a laptop or a 2-core CI box; cluster mode leaves these to the cluster.
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
+    # Stay on loopback: no other interface is needed, or wanted, in local mode.
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.session.timeZone": "UTC",
     # Delta reads its log with this many partitions; the default 50 is slow for small tables.
     "spark.databricks.delta.snapshotPartitions": "2",

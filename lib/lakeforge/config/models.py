@@ -73,6 +73,7 @@ class JdbcSource(StrictModel):
     kind: Literal["jdbc"] = "jdbc"
     url: str
     table: str
+    driver: str | None = None  # JDBC driver class; known from the URL for PostgreSQL, MySQL, SQL Server, Oracle
     user_env: str
     password_env: str
     primary_key: list[str]

@@ -1,0 +1,1 @@
+"""Sources -> bronze: files, databases over JDBC, REST APIs."""

@@ -1,0 +1,1 @@
+"""Pipelines: sources -> bronze -> silver -> gold, with audit."""

@@ -1,0 +1,122 @@
+"""Bronze -> silver for one batch of one source: cleanse, validate, quarantine, dedupe, upsert."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakeforge.config.models import SilverTable
+from lakeforge.quality.cleansing import cleanse_columns, drop_duplicates_keep_latest
+from lakeforge.quality.expectations import (
+    enforce_table_policies,
+    split_valid_and_quarantined,
+    tag_batch_failures,
+    tag_rule_failures,
+    validate_with_gx,
+)
+from lakeforge.tables import delta
+from lakeforge.tables.audit import LayerCounts
+from lakeforge.tables.layout import Lakehouse
+from lakeforge.tables.validations import record_validation
+
+log = logging.getLogger(__name__)
+
+CORRUPT = "_corrupt_record"
+METADATA = ["_source", "_source_ref", "_run_id", "_ingested_at"]
+
+
+def with_bronze_metadata(source: str, run_id: str) -> Callable[[DataFrame], DataFrame]:
+    """Bronze keeps raw values plus where (_source_ref: file, table or page, set by the reader),
+    when and by which run they came."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        return df.select(
+            "*",
+            F.lit(source).alias("_source"),
+            F.lit(run_id).alias("_run_id"),
+            F.current_timestamp().alias("_ingested_at"),
+        )
+
+    return transform
+
+
+def keep_raw_record(raw_columns: list[str]) -> Callable[[DataFrame], DataFrame]:
+    """Carry the untouched raw values alongside, so a quarantined row shows what arrived."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        return df.withColumn("_raw", F.struct(*[F.col(f"`{name}`") for name in raw_columns]))
+
+    return transform
+
+
+def as_quarantine_rows(df: DataFrame, table: str) -> DataFrame:
+    raw_text = F.to_json("_raw")
+    if CORRUPT in df.columns:
+        raw_text = F.coalesce(F.col(CORRUPT), raw_text)
+    return df.select(
+        F.lit(table).alias("_table"),
+        F.col("_failed_rules").alias("_reasons"),
+        F.col("_failure_details").alias("_details"),
+        raw_text.alias("_raw_record"),
+        *METADATA,
+        F.current_timestamp().alias("_quarantined_at"),
+    )
+
+
+def silver_columns(spec: SilverTable) -> list[str]:
+    return [*spec.columns, *METADATA]
+
+
+def refine_to_silver(
+    spark: SparkSession,
+    bronze_batch: DataFrame,
+    table: str,
+    spec: SilverTable,
+    lakehouse: Lakehouse,
+    run_id: str,
+    batch_id: int | None = None,
+) -> LayerCounts:
+    """Route every bronze row to silver, quarantine or the duplicates it loses to, and count each.
+
+    batch_id: a streaming micro-batch id, stable across restarts, which makes the quarantine
+    append idempotent when a batch is replayed (the silver MERGE is idempotent by itself).
+    """
+    raw_columns = [name for name in bronze_batch.columns if not name.startswith("_")]
+    typed = (
+        bronze_batch.transform(keep_raw_record(raw_columns))
+        .transform(cleanse_columns(spec.columns))
+        .transform(tag_rule_failures(spec.expectations))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        return route_typed_rows(spark, typed, table, spec, lakehouse, run_id, batch_id)
+    finally:
+        typed.unpersist()
+
+
+def route_typed_rows(
+    spark: SparkSession, typed: DataFrame, table: str, spec: SilverTable, lakehouse: Lakehouse, run_id: str, batch_id: int | None
+) -> LayerCounts:
+    counts = LayerCounts(source=table, layer="silver", read=typed.count())
+    parsed = typed.where(~F.array_contains("_failed_rules", "malformed_record")).select(*spec.columns)
+    report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
+    record_validation(spark, lakehouse, run_id, report)
+    outcome = enforce_table_policies(report, spec.expectations)
+    for warning in outcome.warnings:
+        log.warning("silver.%s: %s", table, warning)
+    valid, rejected = split_valid_and_quarantined(typed.transform(tag_batch_failures(outcome)))
+
+    counts.quarantined = rejected.count()
+    app_id = f"{table}:quarantine" if batch_id is not None else None
+    delta.append(as_quarantine_rows(rejected, table), lakehouse.quarantine(table), app_id=app_id, version=batch_id)
+
+    deduped = valid.transform(drop_duplicates_keep_latest(spec.keys, spec.latest_by)).select(*silver_columns(spec))
+    counts.deduplicated = valid.count() - deduped.count()
+    merged = delta.merge_upsert(spark, deduped, lakehouse.silver(table), spec.keys, spec.latest_by)
+    counts.written = merged.source_rows
+    counts.inserted, counts.updated = merged.inserted, merged.updated
+    return counts

@@ -1,0 +1,47 @@
+"""The two columns in which every quality step records why a row failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+FAILED_RULES = "_failed_rules"  # array<string>: "cast:<column>", "malformed_record" or a rule name
+FAILURE_DETAILS = "_failure_details"  # array<string>: one message per _failed_rules entry, same order
+
+
+class RowFailure(NamedTuple):
+    """A reason a row can fail: recorded as `rule` with `detail` on rows where `failed` is true."""
+
+    rule: str
+    failed: Column
+    detail: Column
+
+
+def record_failures(failures: Sequence[RowFailure]) -> Callable[[DataFrame], DataFrame]:
+    """Append the failures each row has to _failed_rules and _failure_details (created if missing)."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        # One array of (rule, detail) pairs keeps the two columns aligned; the cast types it when empty.
+        pairs = F.array(*[F.when(f.failed, F.struct(F.lit(f.rule), f.detail)) for f in failures])
+        hits = F.filter(pairs.cast("array<struct<rule:string,detail:string>>"), lambda hit: hit.isNotNull())
+        rules, details = F.transform(hits, lambda hit: hit["rule"]), F.transform(hits, lambda hit: hit["detail"])
+        return df.withColumns(
+            {
+                FAILED_RULES: F.concat(_existing(df, FAILED_RULES), rules),
+                FAILURE_DETAILS: F.concat(_existing(df, FAILURE_DETAILS), details),
+            }
+        )
+
+    return transform
+
+
+def quote_value(value: Column) -> Column:
+    """A value as a failure message shows it: 'text' in quotes, or null."""
+    return F.when(value.isNull(), F.lit("null")).otherwise(F.concat(F.lit("'"), value.cast("string"), F.lit("'")))
+
+
+def _existing(df: DataFrame, name: str) -> Column:
+    return df[name] if name in df.columns else F.array().cast("array<string>")

@@ -1,0 +1,1 @@
+"""Delta tables of the lakehouse: layout, writes, audit and control tables."""

@@ -1,0 +1,116 @@
+"""Benchmark: CSV -> bronze -> silver rows/s against plain Spark CSV -> Parquet on the same file.
+
+    .venv/bin/python scripts/bench/ingest.py [--rows 1000000 5000000]
+
+Writes bench/results/ingest.json. Both sides run in the same session on the same machine, so the
+ratio (Lakeforge rows/s over baseline rows/s) is what to compare across machines, not raw speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import pyspark
+
+from lakeforge.config import load_pipeline_config
+from lakeforge.config.models import PlatformConfig, StorageSettings
+from lakeforge.demo.generate import write_customers_csv
+from lakeforge.ingestion.files import raw_schema
+from lakeforge.pipelines.runner import PipelineRunner
+from lakeforge.spark import build_spark
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "bench" / "ingest"
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def bench_config(rows: int):
+    """The customers part of customer360, pointed at a fresh lakehouse for this size."""
+    config = load_pipeline_config(ROOT / "conf/customer360.yml", env="local")
+    storage = StorageSettings(root=str(WORK / f"lakehouse_{rows}"), landing=str(WORK / f"landing_{rows}"))
+    platform_config = PlatformConfig(spark=config.platform.spark, storage=storage)
+    return config.model_copy(
+        update={
+            "platform": platform_config,
+            "sources": {"customers": config.sources["customers"]},
+            "silver": {"customers": config.silver["customers"]},
+            "gold": None,
+        }
+    )
+
+
+def run_size(spark, rows: int) -> dict:
+    config = bench_config(rows)
+    shutil.rmtree(WORK / f"lakehouse_{rows}", ignore_errors=True)
+    csv = WORK / f"landing_{rows}" / "customers" / "customers.csv"
+    if not csv.exists():
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        write_customers_csv(csv, rows, seed=1)
+    source = config.sources["customers"]
+
+    spark.read.text(str(csv)).count()  # warm the OS file cache so neither side pays the cold read
+    baseline_out = WORK / f"baseline_{rows}.parquet"
+    shutil.rmtree(baseline_out, ignore_errors=True)
+    baseline_seconds = timed(
+        lambda: spark.read.schema(raw_schema(source, "csv")).options(header="true").csv(str(csv)).write.parquet(str(baseline_out))
+    )
+    runner = PipelineRunner(spark, config)
+    lakeforge_seconds = timed(lambda: runner.execute(sources=["customers"]))
+    bronze = runner.run.layer("customers", "bronze")
+    silver = runner.run.layer("customers", "silver")
+    assert bronze.read == silver.read == silver.written + silver.quarantined + silver.deduplicated
+    return {
+        "rows": bronze.read,
+        "baseline_csv_to_parquet_seconds": round(baseline_seconds, 2),
+        "lakeforge_csv_to_bronze_to_silver_seconds": round(lakeforge_seconds, 2),
+        "baseline_rows_per_second": round(bronze.read / baseline_seconds),
+        "lakeforge_rows_per_second": round(bronze.read / lakeforge_seconds),
+        "ratio": round(baseline_seconds / lakeforge_seconds, 3),
+        "silver_rows": silver.written,
+        "quarantined": silver.quarantined,
+        "deduplicated": silver.deduplicated,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--out", default=str(ROOT / "bench/results/ingest.json"))
+    args = parser.parse_args()
+
+    config = load_pipeline_config(ROOT / "conf/customer360.yml", env="local")
+    spark = build_spark(config.platform.spark.model_copy(update={"progress_bar": False}))
+    results = [run_size(spark, rows) for rows in args.rows]
+    first, last = results[0], results[-1]
+    report = {
+        "benchmark": "ingest: CSV -> bronze -> silver vs plain Spark CSV -> Parquet",
+        "goal": "ratio >= 0.7",
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__},
+        "results": results,
+        # Time growth per row growth: 1.0 means linear.
+        "time_growth_vs_rows": round(
+            (last["lakeforge_csv_to_bronze_to_silver_seconds"] / first["lakeforge_csv_to_bronze_to_silver_seconds"])
+            / (last["rows"] / first["rows"]),
+            3,
+        )
+        if len(results) > 1
+        else None,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
