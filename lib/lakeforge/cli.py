@@ -32,7 +32,7 @@ def cmd_generate(args) -> int:
 
     config = load(args)
     manifest = generate_demo(Path(config.platform.storage.landing), work_dir() / "seed", customers=args.rows, seed=args.seed)
-    print(json.dumps(manifest.to_dict() if hasattr(manifest, "to_dict") else manifest.__dict__, indent=2, default=str))
+    print(json.dumps(manifest.to_dict(), indent=2))
     return 0
 
 

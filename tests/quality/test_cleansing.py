@@ -216,9 +216,9 @@ def test_impute_fills_values_still_null_after_cleansing(spark):
     assertDataFrameEqual(bronze.transform(cleanse_columns(columns)), expected)
 
 
-def test_malformed_records_and_cast_failures_are_both_recorded(spark):
+def test_a_malformed_record_is_only_malformed_not_a_cast_failure(spark):
     bronze = spark.createDataFrame(
-        [("7", None), (None, '{"tenure": 7'), ("seven", '{"tenure": "seven",')],
+        [("7", None), (None, '{"tenure": 7'), ("seven", '{"tenure": "seven",'), ("eight", None)],
         "tenure string, _corrupt_record string",
     )
     malformed = "Record could not be parsed; its raw text is in _corrupt_record"
@@ -226,12 +226,8 @@ def test_malformed_records_and_cast_failures_are_both_recorded(spark):
         [
             (7, None, [], []),
             (None, '{"tenure": 7', ["malformed_record"], [malformed]),
-            (
-                None,
-                '{"tenure": "seven",',
-                ["cast:tenure", "malformed_record"],
-                ["Column 'tenure' expected int, got 'seven'", malformed],
-            ),
+            (None, '{"tenure": "seven",', ["malformed_record"], [malformed]),
+            (None, None, ["cast:tenure"], ["Column 'tenure' expected int, got 'eight'"]),
         ],
         f"tenure int, _corrupt_record string, {FAILURES}",
     )

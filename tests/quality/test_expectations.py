@@ -132,6 +132,22 @@ def test_rows_are_tagged_with_every_drop_rule_they_break(spark, frame):
     assertDataFrameEqual(frame.transform(tag_rule_failures(rules)), expected)
 
 
+def test_rules_are_not_judged_on_malformed_records(spark):
+    present = rule("expect_column_values_to_not_be_null", name="s_present", column="s")
+    malformed = "could not be parsed"
+    batch = spark.createDataFrame(
+        [(None, ["malformed_record"], [malformed]), (None, [], [])], f"s string, {FAILURES}"
+    )
+    expected = spark.createDataFrame(
+        [
+            (None, ["malformed_record"], [malformed]),
+            (None, ["s_present"], ["rule 's_present' (expect_column_values_to_not_be_null column='s') failed: got null"]),
+        ],
+        f"s string, {FAILURES}",
+    )
+    assertDataFrameEqual(batch.transform(tag_rule_failures([present])), expected)
+
+
 def test_split_sends_rows_with_failures_to_quarantine(spark):
     tagged = spark.createDataFrame(
         [(1, [], []), (2, ["cast:n"], ["Column 'n' expected int, got 'x'"]), (3, ["a", "b"], ["da", "db"])],

@@ -100,7 +100,9 @@ class PipelineRunner:
 
     def ingest_rest(self, name: str, source: RestSource) -> None:
         since = read_watermark(self.spark, self.lakehouse, name) if source.since_field else None
-        pages = list(RestClient(source, token=read_secret(source.token_env)).fetch_pages(since=since))
+        client = RestClient(source, token=read_secret(source.token_env))
+        # An empty page says only "nothing new"; landing it would grow bronze on every idle run.
+        pages = [page for page in client.fetch_pages(since=since) if page.records != []]
         self.run.layer(name, "bronze")
         discard_uncommitted_runs(self.spark, self.lakehouse, self.lakehouse.bronze(name))
         if not pages:

@@ -10,12 +10,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from lakeforge.config.models import ColumnRule
-from lakeforge.quality.failures import RowFailure, quote_value, record_failures
+from lakeforge.quality.failures import MALFORMED_RECORD, RowFailure, is_malformed, quote_value, record_failures
 
 METADATA_PREFIX = "_"  # _run_id, _ingested_at, _source_file, _corrupt_record, _raw...: passed through
 CORRUPT_RECORD = "_corrupt_record"  # set by Spark's PERMISSIVE mode on rows it could not parse
 INGESTED_AT = "_ingested_at"
-MALFORMED_RECORD = "malformed_record"
 
 
 def cleanse_columns(columns: Mapping[str, ColumnRule]) -> Callable[[DataFrame], DataFrame]:
@@ -28,15 +27,16 @@ def cleanse_columns(columns: Mapping[str, ColumnRule]) -> Callable[[DataFrame], 
 
     def transform(df: DataFrame) -> DataFrame:
         parsed = {name: _parse_column(df, name, rule) for name, rule in columns.items()}
+        tagged = df.transform(record_failures(_malformed_record_failures(df)))
         failures = [
             RowFailure(
                 f"cast:{name}",
-                column.value.isNotNull() & column.typed.isNull(),
+                ~is_malformed(tagged) & column.value.isNotNull() & column.typed.isNull(),
                 cast_failure_message(name, columns[name].type, column.value),
             )
             for name, column in parsed.items()
         ]
-        tagged = df.transform(record_failures(failures + _malformed_record_failures(df)))
+        tagged = tagged.transform(record_failures(failures))
         return tagged.select(
             *[_impute(column.typed, columns[name]).alias(name) for name, column in parsed.items()],
             *[tagged[name] for name in tagged.columns if name.startswith(METADATA_PREFIX)],

@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakeforge.config.models import ExpectationRule
-from lakeforge.quality.failures import FAILED_RULES, FAILURE_DETAILS, RowFailure, quote_value, record_failures
+from lakeforge.quality.failures import FAILED_RULES, FAILURE_DETAILS, RowFailure, is_malformed, quote_value, record_failures
 
 _EXPECTATION_CLASSES: dict[str, type[Expectation]] = {
     cls.expectation_type: cls
@@ -107,12 +107,17 @@ def tag_rule_failures(rules: list[ExpectationRule]) -> Callable[[DataFrame], Dat
     A breaking row is tagged whatever the rule's `mostly`; warn and fail rules are left to the GX
     validation.
     """
-    failures = [
-        RowFailure(rule.name, ~row_condition(rule), _row_failure_message(rule))
-        for rule in rules
-        if rule.policy == "drop" and is_row_level(rule)
-    ]
-    return record_failures(failures)
+
+    def transform(df: DataFrame) -> DataFrame:
+        judged = ~is_malformed(df)
+        failures = [
+            RowFailure(rule.name, judged & ~row_condition(rule), _row_failure_message(rule))
+            for rule in rules
+            if rule.policy == "drop" and is_row_level(rule)
+        ]
+        return df.transform(record_failures(failures))
+
+    return transform
 
 
 def split_valid_and_quarantined(df: DataFrame) -> tuple[DataFrame, DataFrame]:

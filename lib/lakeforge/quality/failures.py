@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 FAILED_RULES = "_failed_rules"  # array<string>: "cast:<column>", "malformed_record" or a rule name
 FAILURE_DETAILS = "_failure_details"  # array<string>: one message per _failed_rules entry, same order
+MALFORMED_RECORD = "malformed_record"
 
 
 class RowFailure(NamedTuple):
@@ -36,6 +37,14 @@ def record_failures(failures: Sequence[RowFailure]) -> Callable[[DataFrame], Dat
         )
 
     return transform
+
+
+def is_malformed(df: DataFrame) -> Column:
+    """True for rows already tagged malformed_record: their fields are parse debris, so no other
+    rule is judged on them and the row's only reason stays malformed_record."""
+    if FAILED_RULES not in df.columns:
+        return F.lit(False)
+    return F.array_contains(df[FAILED_RULES], MALFORMED_RECORD)
 
 
 def quote_value(value: Column) -> Column:

@@ -36,6 +36,7 @@ def merge_upsert(spark: SparkSession, df: DataFrame, path: str, keys: list[str],
         return MergeResult(source_rows=written, inserted=written, updated=0)
     on = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
     newer = f"s.`{latest_by}` >= t.`{latest_by}` OR t.`{latest_by}` IS NULL" if latest_by else None
+    version_before = version_of(spark, path)
     (
         DeltaTable.forPath(spark, path)
         .alias("t")
@@ -44,6 +45,8 @@ def merge_upsert(spark: SparkSession, df: DataFrame, path: str, keys: list[str],
         .whenNotMatchedInsertAll()
         .execute()
     )
+    if version_of(spark, path) == version_before:  # Delta commits nothing for an empty source
+        return MergeResult(source_rows=0, inserted=0, updated=0)
     metrics = last_operation_metrics(spark, path)
     return MergeResult(
         source_rows=int(metrics.get("numSourceRows", 0)),
