@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 from pathlib import Path
 
 DEFAULT_CONF = "conf/customer360.yml"
+
+# Modules that add their own subcommands with `register(commands)`, one per lifecycle area.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def work_dir() -> Path:
@@ -132,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     notebook = commands.add_parser("notebook", help="run a Databricks source-format notebook locally, top to bottom")
     notebook.add_argument("path")
     notebook.set_defaults(handler=cmd_notebook)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 

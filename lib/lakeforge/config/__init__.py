@@ -1,6 +1,6 @@
 """Typed configuration loaded from YAML files in conf/."""
 
-from lakeforge.config.loader import ConfigError, load_pipeline_config, load_yaml
+from lakeforge.config.loader import ConfigError, load_config, load_pipeline_config, load_yaml
 from lakeforge.config.models import (
     ColumnRule,
     ExpectationRule,
@@ -13,6 +13,7 @@ from lakeforge.config.models import (
     SilverTable,
     SparkSettings,
     StorageSettings,
+    StrictModel,
 )
 
 __all__ = [
@@ -27,7 +28,9 @@ __all__ = [
     "RestSource",
     "SilverTable",
     "SparkSettings",
+    "StrictModel",
     "StorageSettings",
+    "load_config",
     "load_pipeline_config",
     "load_yaml",
 ]

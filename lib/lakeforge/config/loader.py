@@ -79,8 +79,9 @@ def load_model(model: type[T], data: dict[str, Any], origin: str) -> T:
         raise ConfigError(f"{origin}: {problems}") from None
 
 
-def load_pipeline_config(path: str | Path, env: str | None = None) -> PipelineConfig:
-    """Read a pipeline file and overlay conf/env/<env>.yml (env from LAKEFORGE_ENV, default local)."""
+def load_config(path: str | Path, model: type[T], env: str | None = None) -> T:
+    """Read a config file, overlay conf/env/<env>.yml (env from LAKEFORGE_ENV, default local) and
+    validate it as `model`; the overlay wins, since it holds what differs per environment."""
     path = Path(path)
     env = env or os.environ.get("LAKEFORGE_ENV", "local")
     data = load_yaml(path)
@@ -88,4 +89,8 @@ def load_pipeline_config(path: str | Path, env: str | None = None) -> PipelineCo
     if not overlay_path.is_file():
         raise ConfigError(f"environment overlay not found: {overlay_path} (LAKEFORGE_ENV={env})")
     data = deep_merge(data, load_yaml(overlay_path))
-    return load_model(PipelineConfig, data, origin=f"{path} + {overlay_path.name}")
+    return load_model(model, data, origin=f"{path} + {overlay_path.name}")
+
+
+def load_pipeline_config(path: str | Path, env: str | None = None) -> PipelineConfig:
+    return load_config(path, PipelineConfig, env)
