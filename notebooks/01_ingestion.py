@@ -25,6 +25,7 @@ from lakeforge.spark import build_spark
 
 CONF = os.environ.get("LAKEFORGE_CONF", "conf/customer360.yml")
 SEED_DIR = Path(os.environ.get("LAKEFORGE_WORK", ".work")) / "seed"
+DEMO_CUSTOMERS = int(os.environ.get("LAKEFORGE_DEMO_CUSTOMERS", "2000"))
 
 config = load_pipeline_config(CONF)
 spark = build_spark(config.platform.spark)  # on Databricks this returns the cluster's session
@@ -42,7 +43,7 @@ print(f"lakehouse: {config.platform.storage.root}\nlanding:   {config.platform.s
 from lakeforge.demo.api_server import start_api_server
 from lakeforge.demo.run import ensure_demo_data
 
-ensure_demo_data(config, SEED_DIR, customers=2000, seed=7)
+ensure_demo_data(config, SEED_DIR, customers=DEMO_CUSTOMERS, seed=7)
 manifest = json.loads((SEED_DIR / "manifest.json").read_text())
 tickets_source = config.sources["tickets"]
 api = start_api_server(
@@ -86,10 +87,8 @@ display(quarantine.select("_reasons", "_details", "_raw_record").limit(5))
 
 # COMMAND ----------
 
-from lakeforge.tables.audit import record_run
-
 runner.build_gold()
-record_run(spark, runner.lakehouse, runner.run)  # fails if any layer does not reconcile
+runner.finish()  # writes validation results and the audit; fails if any layer does not reconcile
 api.stop()
 
 gold = spark.read.format("delta").load(runner.lakehouse.gold("customer_360"))

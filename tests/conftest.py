@@ -45,12 +45,10 @@ def load_service_env() -> None:
 @pytest.fixture(scope="session")
 def pg_conninfo() -> str:
     """DSN of the real PostgreSQL started by scripts/services/postgres.sh (make services-up)."""
+    from lakeforge.demo.seed_postgres import conninfo_from_env
+
     load_service_env()
-    missing = [name for name in ("LAKEFORGE_PG_USER", "LAKEFORGE_PG_PASSWORD") if name not in os.environ]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: start PostgreSQL with `make services-up` (or run `make test`)")
-    port = os.environ.get("LAKEFORGE_PG_PORT", "55432")
-    return (
-        f"host=127.0.0.1 port={port} dbname=lakeforge "
-        f"user={os.environ['LAKEFORGE_PG_USER']} password={os.environ['LAKEFORGE_PG_PASSWORD']}"
-    )
+    try:
+        return conninfo_from_env()
+    except KeyError as missing:
+        pytest.fail(f"{missing}: start PostgreSQL with `make services-up` (or run `make test`)")

@@ -47,6 +47,8 @@ def local_jars(jars_dir: str | None) -> list[str]:
 def build_spark(settings: SparkSettings | None = None) -> SparkSession:
     """Build (or return the running) SparkSession configured for Delta Lake."""
     settings = settings or SparkSettings()
+    # pandas-on-Spark asks for this before any session exists; set here it reaches the executors too.
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.appName(settings.app_name)
     conf: dict[str, str] = dict(DELTA_CONF)
     if settings.mode == "local":

@@ -21,4 +21,11 @@ if [ ! -f "$_lakeforge_services/api_token.env" ]; then
 fi
 source "$_lakeforge_services/api_token.env"
 
+# Written by `scripts/services/mosquitto.sh up` and `scripts/services/kafka.sh up`: the MQTT port, bridge
+# login and device fleet secret; the Kafka bootstrap address and client login.
+for _lakeforge_env in mosquitto/credentials.env kafka/credentials.env; do
+  if [ -f "$_lakeforge_services/$_lakeforge_env" ]; then source "$_lakeforge_services/$_lakeforge_env"; fi
+done
+unset _lakeforge_env
+
 unset _lakeforge_services

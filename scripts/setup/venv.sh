@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Python environment: a virtualenv built from requirements/constraints.txt, cached outside the
-# clone and keyed by the lock's hash, so a fresh clone on the same machine reuses it.
+# Python environment in two layers:
+#  - the dependencies, a virtualenv built from requirements/constraints.txt, cached outside the clone
+#    and keyed by the lock's hash, so every clone on the machine (and CI) reuses it;
+#  - .venv, a small per-clone virtualenv that sees those dependencies through a .pth file and holds
+#    this clone's editable install and `lakeforge` command, so clones never repoint each other.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -8,19 +11,28 @@ cd "$ROOT"
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
 key=$(cat requirements/base.in requirements/constraints.txt | sha256sum | cut -c1-16)
-venv="$CACHE/venv-$key"
+deps="$CACHE/deps-$key"
 
-if [ ! -f "$venv/.complete" ]; then
-  log "creating virtualenv $venv (first run downloads ~600 MB from PyPI)"
-  rm -rf "$venv"
-  "$PY" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade "pip==26.0.1" || "$venv/bin/pip" install --quiet --upgrade pip
-  "$venv/bin/pip" install --quiet -r requirements/base.in -c requirements/constraints.txt
-  touch "$venv/.complete"
+if [ ! -f "$deps/.complete" ]; then
+  log "installing pinned dependencies into $deps (first run downloads ~600 MB from PyPI)"
+  rm -rf "$deps"
+  "$PY" -m venv "$deps"
+  "$deps/bin/pip" install --quiet --upgrade "pip==26.0.1"
+  "$deps/bin/pip" install --quiet -r requirements/base.in -c requirements/constraints.txt
+  touch "$deps/.complete"
 fi
-ln -sfn "$venv" .venv
-# Editable install of this clone (no network: setuptools is already in the venv).
-if ! .venv/bin/python -c "import lakeforge, sys; sys.exit(0 if lakeforge.__file__.startswith('$ROOT/') else 1)" 2>/dev/null; then
-  .venv/bin/pip install --quiet --no-deps --no-build-isolation -e .
+
+if [ "$(cat .venv/.deps-key 2>/dev/null)" != "$key" ]; then
+  rm -rf .venv
+  "$PY" -m venv --without-pip .venv
+  site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  deps_site=$("$deps/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  # addsitedir (not a bare path) so the dependencies' own .pth files are processed too.
+  echo "import site; site.addsitedir('$deps_site')" >"$site_packages/lakeforge-deps.pth"
+  echo "$key" >.venv/.deps-key
 fi
-log "python env ready: .venv -> $venv"
+if [ ! -x .venv/bin/lakeforge ]; then
+  # pip comes from the dependency layer; the install itself needs no network.
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+fi
+log "python env ready: .venv (dependencies in $deps)"

@@ -6,8 +6,6 @@ Each test writes to its own table, so it can run beside the demo, which uses pub
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import uuid
 from contextlib import closing
 from decimal import Decimal
@@ -19,22 +17,9 @@ import pytest
 from lakeforge.demo.generate import generate_demo, generate_increment
 from lakeforge.demo.seed_postgres import conninfo_from_env, load_billing
 
-ROOT = Path(__file__).resolve().parents[2]
-CREDENTIALS = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "services" / "postgres" / "credentials.env"
-
-
 @pytest.fixture(scope="module")
-def conninfo() -> str:
-    """The DSN from LAKEFORGE_PG_* (exported by scripts/services/env.sh), else from credentials.env."""
-    if "LAKEFORGE_PG_PASSWORD" not in os.environ:
-        if not CREDENTIALS.is_file():
-            pytest.fail(f"no LAKEFORGE_PG_* variables and no {CREDENTIALS}: run `bash scripts/services/postgres.sh up`")
-        with pytest.MonkeyPatch.context() as patch:
-            for assignment in shlex.split(CREDENTIALS.read_text())[1:]:  # export NAME=value NAME=value ...
-                name, _, value = assignment.partition("=")
-                patch.setenv(name, value)
-            return conninfo_from_env()
-    return conninfo_from_env()
+def conninfo(pg_conninfo: str) -> str:
+    return pg_conninfo
 
 
 @pytest.fixture

@@ -109,3 +109,11 @@ def test_bronze_keeps_raw_values_and_lineage(spark, tmp_path):
     assert bronze["_run_id"] == run.run_id and bronze["_source"] == "orders"
     silver = spark.read.format("delta").load(f"{tmp_path}/lake/silver/orders").select("name", F.col("amount").isNull().alias("null_amount")).first()
     assert (silver["name"], silver["null_amount"]) == ("PADDED", True)
+
+
+def test_csv_whose_header_does_not_match_the_schema_is_an_error(spark, tmp_path):
+    folder = tmp_path / "in" / "orders"
+    folder.mkdir(parents=True)
+    (folder / "day1.csv").write_text("id;amount;name\n1;2.5;a\n")
+    with pytest.raises(Exception, match="(?i)header"):
+        PipelineRunner(spark, pipeline(tmp_path, "csv", FORMATS["csv"][1])).execute()

@@ -22,7 +22,7 @@ def ensure_demo_data(config: PipelineConfig, seed_dir: Path, customers: int, see
     """Generate once: a second demo run finds the data and ingests nothing new."""
     if not (seed_dir / "manifest.json").exists():
         generate_demo(Path(config.platform.storage.landing), seed_dir, customers=customers, seed=seed)
-    load_billing(conninfo_from_env(), seed_dir / "billing.jsonl")
+    load_billing(conninfo_from_env(), seed_dir / "billing.jsonl", table=config.sources["billing"].table)
 
 
 def run_demo(spark: SparkSession, config: PipelineConfig, seed_dir: Path, customers: int = 2000, seed: int = 7) -> tuple[Run, list[dict]]:

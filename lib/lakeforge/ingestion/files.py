@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
@@ -52,6 +53,9 @@ def _parse_type(kind: str):
 
 def read_options(source: FileSource, fmt: str) -> dict[str, str]:
     options = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in source.options.items()}
+    if fmt == "csv" and options.get("header") == "true":
+        # Check the header against the schema: a reordered or renamed column is an error, not shifted data.
+        options.setdefault("enforceSchema", "false")
     if fmt in TEXT_FORMATS:
         options.setdefault("mode", "PERMISSIVE")
         options.setdefault("columnNameOfCorruptRecord", CORRUPT)
@@ -74,19 +78,29 @@ def ingest_new_files(
     directory: str,
     checkpoint: str,
     process_batch: Callable[[DataFrame, int], None],
-) -> int:
-    """Run one availableNow pass: every file not ingested before goes through `process_batch` once.
-
-    Returns the number of micro-batches processed (0 when nothing new arrived).
-    """
+) -> None:
+    """Run one availableNow pass: every file not ingested before goes through `process_batch` once."""
     if is_local(directory):
         os.makedirs(directory, exist_ok=True)  # an empty landing folder is a run with nothing new
+    errors: list[Exception] = []
+
+    def guarded(batch: DataFrame, batch_id: int) -> None:
+        try:
+            process_batch(batch, batch_id)
+        except Exception as error:
+            errors.append(error)  # Spark wraps it in a StreamingQueryException; the caller wants this one
+            raise
+
     query = (
         stream_new_files(spark, source, directory)
-        .writeStream.foreachBatch(process_batch)
+        .writeStream.foreachBatch(guarded)
         .option("checkpointLocation", checkpoint)  # exactly-once: which files and batches are done survives restarts
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination()
-    return sum(1 for progress in query.recentProgress if progress["numInputRows"] > 0)
+    try:
+        query.awaitTermination()
+    except StreamingQueryException:
+        if errors:
+            raise errors[0] from None
+        raise

@@ -15,13 +15,13 @@ from lakeforge.quality.expectations import (
     enforce_table_policies,
     split_valid_and_quarantined,
     tag_batch_failures,
+    ValidationReport,
     tag_rule_failures,
     validate_with_gx,
 )
 from lakeforge.tables import delta
 from lakeforge.tables.audit import LayerCounts
 from lakeforge.tables.layout import Lakehouse
-from lakeforge.tables.validations import record_validation
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,15 @@ def refine_to_silver(
     table: str,
     spec: SilverTable,
     lakehouse: Lakehouse,
-    run_id: str,
+    on_validated: Callable[[ValidationReport], None],
     batch_id: int | None = None,
 ) -> LayerCounts:
     """Route every bronze row to silver, quarantine or the duplicates it loses to, and count each.
 
-    batch_id: a streaming micro-batch id, stable across restarts, which makes the quarantine
-    append idempotent when a batch is replayed (the silver MERGE is idempotent by itself).
+    on_validated receives the Great Expectations report before its policies are enforced, so a
+    failing batch's results are kept too. batch_id: a streaming micro-batch id, stable across
+    restarts, which makes the quarantine append idempotent when a batch is replayed (the silver
+    MERGE is idempotent by itself).
     """
     raw_columns = [name for name in bronze_batch.columns if not name.startswith("_")]
     typed = (
@@ -93,18 +95,24 @@ def refine_to_silver(
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
-        return route_typed_rows(spark, typed, table, spec, lakehouse, run_id, batch_id)
+        return route_typed_rows(spark, typed, table, spec, lakehouse, on_validated, batch_id)
     finally:
         typed.unpersist()
 
 
 def route_typed_rows(
-    spark: SparkSession, typed: DataFrame, table: str, spec: SilverTable, lakehouse: Lakehouse, run_id: str, batch_id: int | None
+    spark: SparkSession,
+    typed: DataFrame,
+    table: str,
+    spec: SilverTable,
+    lakehouse: Lakehouse,
+    on_validated: Callable[[ValidationReport], None],
+    batch_id: int | None,
 ) -> LayerCounts:
     counts = LayerCounts(source=table, layer="silver", read=typed.count())
     parsed = typed.where(~F.array_contains("_failed_rules", "malformed_record")).select(*spec.columns)
     report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
-    record_validation(spark, lakehouse, run_id, report)
+    on_validated(report)
     outcome = enforce_table_policies(report, spec.expectations)
     for warning in outcome.warnings:
         log.warning("silver.%s: %s", table, warning)

@@ -14,9 +14,11 @@ from lakeforge.ingestion.rest import RestClient
 from lakeforge.ingestion.rest_pages import explode_records, pages_frame
 from lakeforge.pipelines.customer360 import build_customer_360
 from lakeforge.pipelines.medallion import refine_to_silver, with_bronze_metadata
+from lakeforge.quality.expectations import ValidationReport
 from lakeforge.tables import delta
 from lakeforge.tables.audit import LayerCounts, Run, discard_uncommitted_runs, record_run
 from lakeforge.tables.layout import Lakehouse
+from lakeforge.tables.validations import record_validations
 from lakeforge.tables.watermarks import advance_watermark, read_watermark
 
 
@@ -28,6 +30,7 @@ class PipelineRunner:
         self.config = config
         self.lakehouse = Lakehouse(config.platform.storage.root)
         self.run = Run(job=config.name)
+        self.validations: list[ValidationReport] = []
 
     def execute(self, sources: list[str] | None = None, gold: bool = True) -> Run:
         """Ingest the named sources (default all), rebuild gold, and append the audit rows."""
@@ -37,10 +40,15 @@ class PipelineRunner:
             if gold and self.config.gold and sources is None:
                 self.build_gold()
         except Exception as error:
-            record_run(self.spark, self.lakehouse, self.run, error)
+            self.finish(error)
             raise
-        record_run(self.spark, self.lakehouse, self.run)
+        self.finish()
         return self.run
+
+    def finish(self, error: Exception | None = None) -> None:
+        """Write the run's validation results and audit rows (the audit check may raise)."""
+        record_validations(self.spark, self.lakehouse, self.run.run_id, self.validations)
+        record_run(self.spark, self.lakehouse, self.run, error)
 
     def ingest(self, name: str) -> None:
         source = self.config.sources[name]
@@ -67,7 +75,7 @@ class PipelineRunner:
 
     def refine(self, name: str, bronze: DataFrame, batch_id: int | None = None) -> None:
         for table, spec in self.silver_specs(name).items():
-            counts = refine_to_silver(self.spark, bronze, table, spec, self.lakehouse, self.run.run_id, batch_id)
+            counts = refine_to_silver(self.spark, bronze, table, spec, self.lakehouse, self.validations.append, batch_id)
             self.run.layer(table, "silver").add(counts)
 
     def ingest_files(self, name: str, source: FileSource) -> None:

@@ -29,11 +29,13 @@ VALIDATION_SCHEMA = StructType(
 )
 
 
-def record_validation(spark: SparkSession, lakehouse: Lakehouse, run_id: str, report: ValidationReport) -> None:
+def record_validations(spark: SparkSession, lakehouse: Lakehouse, run_id: str, reports: list[ValidationReport]) -> None:
+    """One append per run: small Delta commits cost about a second each on a laptop."""
     now = utcnow()
     rows = [
         (run_id, report.suite_name, rule, result.policy, result.success, result.element_count, result.unexpected_count,
          None if result.observed_value is None else json.dumps(result.observed_value, default=str), now)
+        for report in reports
         for rule, result in report.results.items()
     ]
     if rows:

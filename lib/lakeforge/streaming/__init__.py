@@ -1,0 +1,1 @@
+"""Real-time IoT ingestion: device simulator, MQTT -> Kafka bridge, Kafka -> Delta streaming job."""

@@ -1,0 +1,163 @@
+"""Config of the IoT pipeline (conf/iot.yml): brokers, simulator, bridge, streaming job, anomaly rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from lakeforge.config.loader import load_config
+from lakeforge.config.models import ColumnRule, ExpectationRule, PlatformConfig, StrictModel
+
+METRICS = ("temperature", "humidity", "vibration", "pressure", "battery")
+
+
+class MqttSettings(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = 51883
+    # Devices publish to devices/<device_id>/telemetry; the broker's ACL allows nothing else.
+    topic_filter: str = "devices/+/telemetry"
+    bridge_user_env: str = "LAKEFORGE_MQTT_BRIDGE_USER"
+    bridge_password_env: str = "LAKEFORGE_MQTT_BRIDGE_PASSWORD"
+    device_secret_env: str = "LAKEFORGE_MQTT_DEVICE_SECRET"  # device passwords are derived from it
+    keepalive_seconds: int = 30
+
+
+class TopicSpec(StrictModel):
+    name: str
+    partitions: int = Field(default=1, ge=1)
+
+
+class KafkaTopics(StrictModel):
+    telemetry: TopicSpec
+    dead_letter: TopicSpec
+    alerts: TopicSpec
+
+
+class KafkaSettings(StrictModel):
+    bootstrap: str = "127.0.0.1:59092"
+    user_env: str = "LAKEFORGE_KAFKA_USER"
+    password_env: str = "LAKEFORGE_KAFKA_PASSWORD"
+    topics: KafkaTopics
+
+
+class Faults(StrictModel):
+    """Per-reading probabilities of each injected defect (0 disables it)."""
+
+    spike_probability: float = Field(default=0.0, ge=0, le=1)
+    spike_size: float = 40.0  # added to the temperature
+    stuck_devices: int = Field(default=0, ge=0)  # the first N devices' temperature freezes
+    stuck_after: int = 50  # ...from this seq on
+    stuck_for: int = 30  # ...for this many readings
+    drift_per_reading: float = 0.0  # slow drift of the pressure
+    malformed_probability: float = Field(default=0.0, ge=0, le=1)
+    out_of_order_probability: float = Field(default=0.0, ge=0, le=1)  # swapped with the next reading
+    late_probability: float = Field(default=0.0, ge=0, le=1)
+    late_by: int = 20  # readings a late one is held back
+    duplicate_probability: float = Field(default=0.0, ge=0, le=1)
+    oversize_bytes: int = 100_000  # size of an injected too-large payload
+
+
+class CsvReplay(StrictModel):
+    """Replay a CSV of real sensor readings: each distinct device_column value becomes a device."""
+
+    path: str
+    device_column: str
+    time_column: str  # ISO-8601 timestamps
+    columns: dict[str, str]  # metric -> CSV column; metrics absent here are sent as null
+
+
+class SimulatorSettings(StrictModel):
+    devices: int = Field(default=10, ge=1)
+    readings_per_device: int = Field(default=200, ge=1)
+    rate_per_device: float = Field(default=5.0, gt=0)  # readings per second; the publisher paces to it
+    seed: int = 7
+    faults: Faults = Field(default_factory=Faults)
+    replay: CsvReplay | None = None
+
+
+class BridgeSettings(StrictModel):
+    client_id: str = "lakeforge-bridge"
+    max_in_flight: int = Field(default=2000, ge=1)  # received but not yet confirmed by Kafka
+    max_payload_bytes: int = Field(default=65_536, ge=1)  # larger payloads are dead-lettered
+    stats_interval_seconds: float = 10.0
+
+
+class ProcessingTime(StrictModel):
+    kind: Literal["processing_time"] = "processing_time"
+    interval: str = "1 second"
+
+
+class AvailableNow(StrictModel):
+    kind: Literal["available_now"] = "available_now"
+
+
+Trigger = Annotated[ProcessingTime | AvailableNow, Field(discriminator="kind")]
+
+
+class SilverSettings(StrictModel):
+    table: str = "iot_telemetry"
+    columns: dict[str, ColumnRule]
+    expectations: list[ExpectationRule] = Field(default_factory=list)
+    # A (device_id, seq) seen again within this much event time is a duplicate; older arrivals are
+    # dropped and counted in the progress table (rows_dropped_by_watermark).
+    watermark: str = "10 minutes"
+
+
+class GoldSettings(StrictModel):
+    table: str = "iot_device_windows"
+    window: str = "1 minute"
+    # Late rows within this delay update their window; later ones are dropped and counted.
+    watermark: str = "2 minutes"
+    metrics: list[str] = Field(default_factory=lambda: list(METRICS))
+    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
+
+
+class Threshold(StrictModel):
+    min: float | None = None
+    max: float | None = None
+
+
+class ZScore(StrictModel):
+    history: int = Field(default=30, ge=2)  # previous readings of the same device and metric
+    min_history: int = Field(default=10, ge=2)
+    threshold: float = 4.0
+
+
+class AnomalySettings(StrictModel):
+    table: str = "iot_alerts"
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    zscore: ZScore = Field(default_factory=ZScore)
+    zscore_metrics: list[str] = Field(default_factory=lambda: list(METRICS))
+    stuck_repeats: int = Field(default=10, ge=2)  # identical consecutive readings that mean a stuck sensor
+    stuck_metrics: list[str] = Field(default_factory=lambda: ["temperature", "humidity", "pressure"])
+    lookback: str = "10 minutes"  # event time of silver read back as each batch's history
+    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
+
+
+class StreamSettings(StrictModel):
+    name: str = "iot"
+    bronze_table: str = "iot_telemetry"
+    progress_table: str = "stream_progress"
+    trigger: Trigger = Field(default_factory=ProcessingTime)  # bronze and silver
+    max_offsets_per_trigger: int = Field(default=50_000, ge=1)
+    starting_offsets: Literal["earliest", "latest"] = "earliest"
+    progress_flush_seconds: float = 5.0
+    silver: SilverSettings
+    gold: GoldSettings = Field(default_factory=GoldSettings)
+    anomalies: AnomalySettings = Field(default_factory=AnomalySettings)
+
+
+class IotConfig(StrictModel):
+    name: str = "iot"
+    platform: PlatformConfig
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    kafka: KafkaSettings
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    bridge: BridgeSettings = Field(default_factory=BridgeSettings)
+    stream: StreamSettings
+
+
+def load_iot_config(path: str | Path = "conf/iot.yml", env: str | None = None) -> IotConfig:
+    return load_config(path, IotConfig, env)

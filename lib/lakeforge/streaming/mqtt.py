@@ -1,0 +1,77 @@
+"""MQTT logins and clients: the bridge's account, and each device's own account and topic."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+
+import paho.mqtt.client as mqtt
+
+from lakeforge.config.models import read_secret
+from lakeforge.streaming.config import MqttSettings
+
+
+class MqttConnectError(ConnectionError):
+    """The broker refused or did not answer a login."""
+
+
+def device_topic(device_id: str) -> str:
+    return f"devices/{device_id}/telemetry"
+
+
+def device_of_topic(topic: str) -> str | None:
+    """The device a telemetry topic belongs to (the broker's ACL guarantees it is the publisher)."""
+    parts = topic.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == "devices" and parts[2] == "telemetry" else None
+
+
+def device_password(secret: str, device_id: str) -> str:
+    """A device's own password, derived from the fleet secret as scripts/services/mosquitto.sh does."""
+    return hmac.new(secret.encode(), device_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_login(settings: MqttSettings, device_id: str) -> tuple[str, str]:
+    return device_id, device_password(read_secret(settings.device_secret_env), device_id)
+
+
+def bridge_login(settings: MqttSettings) -> tuple[str, str]:
+    return read_secret(settings.bridge_user_env), read_secret(settings.bridge_password_env)
+
+
+def connect(
+    settings: MqttSettings,
+    login: tuple[str, str],
+    client_id: str,
+    *,
+    clean_session: bool = True,
+    manual_ack: bool = False,
+    protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311,
+    timeout: float = 10.0,
+) -> mqtt.Client:
+    """A connected client with its network loop running; raises MqttConnectError naming the refusal."""
+    kwargs = {"clean_session": clean_session} if protocol != mqtt.MQTTv5 else {}
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol, manual_ack=manual_ack, **kwargs
+    )
+    client.username_pw_set(*login)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    answered = threading.Event()
+    outcome: dict[str, mqtt.ReasonCode] = {}
+
+    def on_connect(_client, _userdata, _flags, reason_code, _properties):
+        outcome["reason"] = reason_code
+        answered.set()
+
+    client.on_connect = on_connect
+    client.connect(settings.host, settings.port, keepalive=settings.keepalive_seconds)
+    client.loop_start()
+    answered.wait(timeout)
+    reason = outcome.get("reason")
+    if reason is None or reason.is_failure:
+        client.loop_stop()
+        client.disconnect()
+        got = reason if reason is not None else f"no answer within {timeout:.0f} s"
+        raise MqttConnectError(f"MQTT login as '{login[0]}' to {settings.host}:{settings.port} refused: {got}")
+    return client

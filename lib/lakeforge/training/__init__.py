@@ -1,0 +1,1 @@
+"""Training and validation: Spark ML pipelines, stratified cross-validation, metrics, MLflow tracking."""

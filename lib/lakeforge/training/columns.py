@@ -1,0 +1,131 @@
+"""Which raw columns are features, of which kind, and the 0/1 (or numeric) label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from lakeforge.training.config import DataSpec
+
+LABEL = "__label"
+NULL_TOKENS = ("", "na", "n/a", "null", "none", "nan", "?")
+POSITIVE_VALUES = ("yes", "y", "true", "t", "1", "1.0")
+NEGATIVE_VALUES = ("no", "n", "false", "f", "0", "0.0")
+NUMERIC_TYPES = (T.NumericType, T.BooleanType)
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    excluded: dict[str, str] = field(default_factory=dict)  # column -> why it is not a feature
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+def cleaned_text(column: str) -> Column:
+    """Trimmed text, null for blanks and the usual missing-value spellings."""
+    text = F.trim(F.col(f"`{column}`").cast("string"))
+    return F.when(F.lower(text).isin(*NULL_TOKENS), None).otherwise(text)
+
+
+def text_profile(frame: DataFrame, columns: list[str]) -> dict[str, dict[str, int]]:
+    """Per text column: non-blank values, how many parse as numbers, distinct values (one Spark job)."""
+    aggregates = [F.count(F.lit(1)).alias("__rows")]
+    for i, column in enumerate(columns):
+        text = cleaned_text(column)
+        aggregates += [
+            F.count(text).alias(f"c{i}_present"),
+            F.count(text.try_cast("double")).alias(f"c{i}_numeric"),
+            F.count_distinct(text).alias(f"c{i}_distinct"),
+        ]
+    row = frame.agg(*aggregates).first().asDict()
+    return {
+        column: {"rows": row["__rows"], **{key: row[f"c{i}_{key}"] for key in ("present", "numeric", "distinct")}}
+        for i, column in enumerate(columns)
+    }
+
+
+def text_role(stats: dict[str, int], max_categories: int) -> tuple[str, str]:
+    """(role, reason) of a text column from its profile."""
+    if stats["present"] == 0:
+        return "excluded", "no values"
+    if stats["numeric"] == stats["present"]:
+        return "numeric", "numbers stored as text"
+    if stats["distinct"] == stats["rows"]:
+        return "excluded", "id-like: unique per row"
+    if stats["distinct"] > max_categories:
+        return "excluded", f"{stats['distinct']} distinct values > max_categories {max_categories}"
+    return "categorical", "text"
+
+
+def detect_roles(frame: DataFrame, spec: DataSpec) -> ColumnRoles:
+    """Numeric and boolean columns are numeric; text columns are numeric, categorical or excluded by content."""
+    forced = {**{c: "numeric" for c in spec.numeric}, **{c: "categorical" for c in spec.categorical}}
+    unknown = sorted(set(forced) | set(spec.exclude) - set(frame.columns))
+    if unknown:
+        raise ValueError(f"data columns {unknown} named in the config do not exist; columns are {frame.columns}")
+    roles: dict[str, str] = {}
+    excluded = {c: "excluded in config" for c in spec.exclude}
+    text_columns = []
+    for column in frame.schema:
+        name = column.name
+        if name == spec.label or name in excluded:
+            continue
+        if name in forced:
+            roles[name] = forced[name]
+        elif isinstance(column.dataType, NUMERIC_TYPES):
+            roles[name] = "numeric"
+        elif isinstance(column.dataType, T.StringType):
+            text_columns.append(name)
+        else:
+            excluded[name] = f"type {column.dataType.simpleString()} is not a feature type"
+    for name, stats in text_profile(frame, text_columns).items() if text_columns else ():
+        role, reason = text_role(stats, spec.max_categories)
+        if role == "excluded":
+            excluded[name] = reason
+        else:
+            roles[name] = role
+    return ColumnRoles(
+        numeric=tuple(c for c in frame.columns if roles.get(c) == "numeric"),
+        categorical=tuple(c for c in frame.columns if roles.get(c) == "categorical"),
+        excluded=excluded,
+    )
+
+
+def label_expression(spec: DataSpec, task: str) -> Column:
+    if task == "regression":
+        return F.expr(f"try_cast(`{spec.label}` AS DOUBLE)")
+    text = F.lower(cleaned_text(spec.label))
+    if spec.positive_label is not None:
+        return F.when(text.isNull(), None).otherwise((text == spec.positive_label.strip().lower()).cast("double"))
+    return F.when(text.isin(*POSITIVE_VALUES), 1.0).when(text.isin(*NEGATIVE_VALUES), 0.0)
+
+
+def check_label(frame: DataFrame, spec: DataSpec, task: str) -> None:
+    """Fail, naming the values, if a label cannot be read as a number / a positive-or-negative class."""
+    if spec.label not in frame.columns:
+        raise ValueError(f"label column {spec.label!r} not in the data; columns are {frame.columns}")
+    present = cleaned_text(spec.label).isNotNull()
+    unreadable = frame.where(present & label_expression(spec, task).isNull()).select(cleaned_text(spec.label).alias("v"))
+    examples = [row.v for row in unreadable.distinct().limit(5).collect()]
+    if examples:
+        expected = "numbers" if task == "regression" else f"{POSITIVE_VALUES} / {NEGATIVE_VALUES} or set data.positive_label"
+        raise ValueError(f"label {spec.label!r} has values {examples} that are not {expected}")
+    classes = frame.select(label_expression(spec, task).alias("y")).where("y IS NOT NULL").distinct().count()
+    if task == "classification" and classes != 2:
+        raise ValueError(f"label {spec.label!r} has {classes} classes after mapping; binary classification needs 2")
+
+
+def with_label(spec: DataSpec, task: str):
+    """Transform: add the numeric label column and drop rows without a label."""
+
+    def transform(frame: DataFrame) -> DataFrame:
+        return frame.withColumn(LABEL, label_expression(spec, task)).where(F.col(LABEL).isNotNull())
+
+    return transform

@@ -1,0 +1,45 @@
+"""`lakeforge train churn|housing` and `lakeforge sample-data telco|housing`."""
+
+from __future__ import annotations
+
+import argparse
+
+TASK_CONFIGS = {"churn": "conf/churn.yml", "housing": "conf/housing.yml"}
+
+
+def cmd_train(args) -> int:
+    from lakeforge.config import load_config
+    from lakeforge.spark import build_spark
+    from lakeforge.training.config import TrainingConfig
+    from lakeforge.training.run import print_result, train_and_track
+
+    config = load_config(args.config or TASK_CONFIGS[args.task], TrainingConfig, env=args.env).with_data(args.data, args.label)
+    result, tracked = train_and_track(build_spark(config.platform.spark), config)
+    print_result(result, tracked, args.json)
+    return 0
+
+
+def cmd_sample_data(args) -> int:
+    from lakeforge.training.sample_data import SAMPLES, write_csv
+
+    frame = SAMPLES[args.what](**({"rows": args.rows} if args.rows else {}), seed=args.seed)
+    print(f"wrote {len(frame)} rows to {write_csv(frame, args.out)}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train, cross-validate, report and register a churn or housing model")
+    train.add_argument("task", choices=sorted(TASK_CONFIGS), help="churn: classification; housing: regression")
+    train.add_argument("--config", "--conf", dest="config", default=None, help="training config YAML (default conf/<task>.yml)")
+    train.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
+    train.add_argument("--data", default=None, help="CSV / Parquet / Delta path instead of the config's data")
+    train.add_argument("--label", default=None, help="label column of --data")
+    train.add_argument("--json", action="store_true", help="print the metrics summary as JSON")
+    train.set_defaults(handler=cmd_train)
+
+    sample = commands.add_parser("sample-data", help="write a look-alike of the Telco churn or California housing CSV")
+    sample.add_argument("what", choices=["telco", "housing"])
+    sample.add_argument("--out", required=True, help="CSV file to write")
+    sample.add_argument("--rows", type=int, default=None, help="rows (default: as many as the public file)")
+    sample.add_argument("--seed", type=int, default=7)
+    sample.set_defaults(handler=cmd_sample_data)

@@ -1,0 +1,114 @@
+"""Training config: what data, which features, how to validate, which models, where to track."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from lakeforge.config.models import PlatformConfig, StrictModel
+
+
+class DataSpec(StrictModel):
+    # None: the gold table named by gold_table, under storage.root.
+    path: str | None = None
+    format: Literal["csv", "parquet", "delta"] | None = None  # None: from the path
+    gold_table: str = "customer_360"
+    label: str
+    # Classification only: the label value that means "positive" (e.g. "Churned"); default: the usual
+    # yes / true / 1 spellings.
+    positive_label: str | None = None
+    categorical: list[str] = Field(default_factory=list)  # forced categorical (otherwise detected)
+    numeric: list[str] = Field(default_factory=list)  # forced numeric (otherwise detected)
+    exclude: list[str] = Field(default_factory=list)
+    # A text column with more distinct values than this is not used as a category.
+    max_categories: int = Field(default=100, ge=2)
+    csv_options: dict[str, str] = Field(default_factory=lambda: {"header": "true"})
+
+
+class PcaSpec(StrictModel):
+    # Keep the fewest principal components that explain this share of the variance.
+    explained_variance: float = Field(gt=0, le=1)
+
+
+class SelectionSpec(StrictModel):
+    """UnivariateFeatureSelector: F-test (ANOVA for classification, F-regression for regression)."""
+
+    mode: Literal["numTopFeatures", "percentile", "fpr", "fdr", "fwe"] = "percentile"
+    threshold: float = 0.8
+
+
+class FeatureSpec(StrictModel):
+    impute: Literal["mean", "median", "mode"] = "median"
+    scaler: Literal["standard", "minmax", "none"] = "standard"
+    pca: PcaSpec | None = None
+    selection: SelectionSpec | None = None
+
+
+class ThresholdSpec(StrictModel):
+    # max_f1: the cut that maximises the positive class's F1 on out-of-fold predictions;
+    # cost: the cut that minimises false_negative_cost * FN + FP (cost of a false positive = 1).
+    strategy: Literal["max_f1", "cost", "none"] = "max_f1"
+    false_negative_cost: float = Field(default=5.0, gt=0)
+
+
+class ValidationSpec(StrictModel):
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    folds: int = Field(default=5, ge=2)
+    seed: int = 42
+    parallelism: int = Field(default=2, ge=1)  # candidate fits CrossValidator runs at once
+    class_weights: bool = False  # classification: weightCol with balanced class weights
+    sampling: Literal["none", "over", "under"] = "none"  # classification: training folds only
+    threshold: ThresholdSpec = Field(default_factory=ThresholdSpec)
+
+
+class ModelSpec(StrictModel):
+    """One candidate: an estimator kind, fixed params and a grid (param -> values) to search."""
+
+    kind: Literal["logistic_regression", "random_forest", "gbt", "linear_regression"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class TrackingSpec(StrictModel):
+    experiment: str
+    registered_model: str
+    alias: str = "challenger"
+
+
+class TrainingConfig(StrictModel):
+    name: str
+    task: Literal["classification", "regression"]
+    platform: PlatformConfig
+    data: DataSpec
+    features: FeatureSpec = Field(default_factory=FeatureSpec)
+    validation: ValidationSpec = Field(default_factory=ValidationSpec)
+    models: dict[str, ModelSpec]
+    tracking: TrackingSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingConfig:
+        if not self.models:
+            raise ValueError("models: at least one candidate model is required")
+        if self.validation.class_weights and self.validation.sampling != "none":
+            raise ValueError(
+                f"validation: class_weights and sampling={self.validation.sampling!r} both rebalance classes; choose one"
+            )
+        if self.task == "regression":
+            if self.validation.class_weights or self.validation.sampling != "none":
+                raise ValueError("validation: class_weights and sampling apply to classification only")
+            wrong = {name: spec.kind for name, spec in self.models.items() if spec.kind == "logistic_regression"}
+        else:
+            wrong = {name: spec.kind for name, spec in self.models.items() if spec.kind == "linear_regression"}
+        if wrong:
+            raise ValueError(f"models {wrong} do not fit task {self.task!r}")
+        return self
+
+    def with_data(self, path: str | None = None, label: str | None = None) -> TrainingConfig:
+        """The same config pointed at other data (command-line --data / --label)."""
+        update: dict[str, Any] = {}
+        if path is not None:
+            update.update(path=path, format=None)
+        if label is not None:
+            update["label"] = label
+        return self.model_copy(update={"data": self.data.model_copy(update=update)})

@@ -1,0 +1,56 @@
+"""Candidate estimators by kind, and their hyper-parameter grids from config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.ml import Estimator
+from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
+from pyspark.ml.param import Param
+from pyspark.ml.regression import GBTRegressor, LinearRegression, RandomForestRegressor
+from pyspark.ml.tuning import ParamGridBuilder
+
+from lakeforge.training.columns import LABEL
+from lakeforge.training.config import ModelSpec
+from lakeforge.training.features import FEATURES
+from lakeforge.training.stratified import WEIGHT
+
+ESTIMATORS: dict[tuple[str, str], type] = {
+    ("classification", "logistic_regression"): LogisticRegression,
+    ("classification", "random_forest"): RandomForestClassifier,
+    ("classification", "gbt"): GBTClassifier,
+    ("regression", "linear_regression"): LinearRegression,
+    ("regression", "random_forest"): RandomForestRegressor,
+    ("regression", "gbt"): GBTRegressor,
+}
+
+
+def model_param(estimator: Estimator, name: str, model: str) -> Param:
+    if not estimator.hasParam(name):
+        known = sorted(p.name for p in estimator.params)
+        raise ValueError(f"model {model!r}: {type(estimator).__name__} has no parameter {name!r}; it has {known}")
+    return estimator.getParam(name)
+
+
+def build_estimator(name: str, spec: ModelSpec, task: str, weighted: bool, seed: int) -> Estimator:
+    """The estimator with its fixed params; class weights go through weightCol when asked for."""
+    estimator = ESTIMATORS[(task, spec.kind)](featuresCol=FEATURES, labelCol=LABEL)
+    if estimator.hasParam("seed"):
+        estimator.set(estimator.getParam("seed"), seed)
+    if weighted:
+        estimator.set(estimator.getParam("weightCol"), WEIGHT)
+    for key, value in spec.params.items():
+        estimator.set(model_param(estimator, key, name), value)
+    return estimator
+
+
+def param_grid(name: str, spec: ModelSpec, estimator: Estimator) -> list[dict[Param, Any]]:
+    """Every combination of the configured values (one empty map when there is no grid)."""
+    builder = ParamGridBuilder()
+    for key, values in spec.grid.items():
+        builder.addGrid(model_param(estimator, key, name), values)
+    return builder.build()
+
+
+def describe_params(params: dict[Param, Any]) -> dict[str, Any]:
+    return {param.name: value for param, value in params.items()}

@@ -1,0 +1,42 @@
+"""Feature importance / coefficients named by original column and category, through PCA and selection."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyspark.ml import PipelineModel
+
+from lakeforge.training.columns import ColumnRoles
+from lakeforge.training.features import feature_slot_names
+
+
+def model_weights(model: PipelineModel) -> tuple[np.ndarray, bool]:
+    """(values in the model's own feature space, whether they are signed linear coefficients)."""
+    estimator = model.stages[-1]
+    if hasattr(estimator, "featureImportances"):
+        return estimator.featureImportances.toArray(), False
+    return estimator.coefficients.toArray(), True
+
+
+def stage_named(model: PipelineModel, name: str):
+    return next((stage for stage in model.stages if type(stage).__name__ == name), None)
+
+
+def named_importance(model: PipelineModel, roles: ColumnRoles) -> tuple[list[tuple[str, float]], bool]:
+    """Weights per original feature slot, largest magnitude first, and whether they are coefficients.
+
+    Back through selection (unselected slots get 0) and PCA: linear coefficients map exactly through
+    the loadings; tree importances are shared out by squared loadings, which keeps their sum.
+    """
+    names = feature_slot_names(model, roles)
+    values, signed = model_weights(model)
+    pca = stage_named(model, "PCAModel")
+    selector = stage_named(model, "UnivariateFeatureSelectorModel")
+    if selector is not None:
+        full = np.zeros(pca.getK() if pca is not None else len(names))
+        full[list(selector.selectedFeatures)] = values
+        values = full
+    if pca is not None:
+        loadings = pca.pc.toArray()  # slots x components
+        values = loadings @ values if signed else (loadings**2) @ values
+    ranked = sorted(zip(names, values.tolist()), key=lambda pair: -abs(pair[1]))
+    return ranked, signed

@@ -1,0 +1,57 @@
+"""Seeded splits and folds: exact per-class proportions for classification, shuffled for regression.
+
+Rows are ordered by a hash of their content and the seed, not by rand(), so the same data and seed
+give the same split however Spark partitions it.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from lakeforge.training.columns import LABEL
+
+FOLD = "__fold"
+WEIGHT = "__weight"
+
+
+def shuffle_key(frame: DataFrame, seed: int) -> Column:
+    return F.xxhash64(*[F.col(f"`{c}`") for c in frame.columns], F.lit(seed))
+
+
+def position_in_group(frame: DataFrame, seed: int, stratified: bool) -> DataFrame:
+    """Adds __pos (0-based rank in the shuffled order) and __group_rows, per class when stratified."""
+    window = Window.partitionBy(LABEL) if stratified else Window.partitionBy()
+    ordered = window.orderBy(shuffle_key(frame, seed))
+    return frame.withColumn("__pos", F.row_number().over(ordered) - 1).withColumn("__group_rows", F.count("*").over(window))
+
+
+def split_train_test(frame: DataFrame, test_fraction: float, seed: int, stratified: bool) -> tuple[DataFrame, DataFrame]:
+    """Test gets round(n_class * test_fraction) rows of each class (of all rows, for regression)."""
+    positioned = position_in_group(frame, seed, stratified)
+    is_test = F.col("__pos") < F.round(F.col("__group_rows") * test_fraction)
+    columns = frame.columns
+    return positioned.where(~is_test).select(columns), positioned.where(is_test).select(columns)
+
+
+def assign_folds(frame: DataFrame, folds: int, seed: int, stratified: bool) -> DataFrame:
+    """__fold in [0, folds): dealt round-robin in shuffled order, so fold sizes per class differ by at most 1."""
+    positioned = position_in_group(frame, seed, stratified)
+    return positioned.withColumn(FOLD, (F.col("__pos") % folds).cast("int")).drop("__pos", "__group_rows")
+
+
+def balanced_weights(frame: DataFrame) -> dict[float, float]:
+    """n / (classes * n_class) per class, as scikit-learn's class_weight='balanced'."""
+    counts = {row[LABEL]: row["count"] for row in frame.groupBy(LABEL).count().collect()}
+    total = sum(counts.values())
+    return {label: total / (len(counts) * count) for label, count in counts.items()}
+
+
+def with_class_weights(weights: dict[float, float]):
+    def transform(frame: DataFrame) -> DataFrame:
+        weight = F.lit(1.0)
+        for label, value in weights.items():
+            weight = F.when(F.col(LABEL) == label, value).otherwise(weight)
+        return frame.withColumn(WEIGHT, weight)
+
+    return transform

@@ -1,0 +1,90 @@
+"""Train every candidate model in a config: read, split, cross-validate, pick the best, test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pyspark.sql import DataFrame, SparkSession
+
+from lakeforge.training.columns import LABEL, ColumnRoles, check_label, detect_roles, with_label
+from lakeforge.training.config import TrainingConfig
+from lakeforge.training.crossval import CandidateResult, cross_validate, evaluate_on_test
+from lakeforge.training.data import DataIdentity, read_data
+from lakeforge.training.features import choose_pca_k, preprocessing_stages
+from lakeforge.training.metrics import baseline_metrics
+from lakeforge.training.stratified import assign_folds, balanced_weights, split_train_test, with_class_weights
+
+PRIMARY_METRIC = {"classification": ("roc_auc", True), "regression": ("rmse", False)}
+
+
+@dataclass
+class PreparedData:
+    train: DataFrame  # with __fold (and __weight when class weights are on), cached
+    test: DataFrame  # cached
+    roles: ColumnRoles
+    identity: DataIdentity
+    raw_columns: list[str]
+    pca_k: int | None = None
+    pca_input_dimension: int | None = None
+
+
+@dataclass
+class TrainingResult:
+    config: TrainingConfig
+    data: PreparedData
+    candidates: list[CandidateResult]
+    best: CandidateResult
+    baseline: dict[str, float]
+    train_rows: int
+    test_rows: int
+
+    @property
+    def primary_metric(self) -> str:
+        return PRIMARY_METRIC[self.config.task][0]
+
+
+def prepare(spark: SparkSession, config: TrainingConfig) -> PreparedData:
+    """Read, find the features, label, split train/test and assign folds (stratified for classification)."""
+    frame, identity = read_data(spark, config.data, config.platform.storage.root)
+    check_label(frame, config.data, config.task)
+    roles = detect_roles(frame, config.data)
+    validation = config.validation
+    stratified = config.task == "classification"
+    labelled = frame.transform(with_label(config.data, config.task)).select(*[f"`{c}`" for c in roles.features], LABEL)
+    train, test = split_train_test(labelled, validation.test_fraction, validation.seed, stratified)
+    if validation.class_weights:
+        train = train.transform(with_class_weights(balanced_weights(train)))
+    train = assign_folds(train, validation.folds, validation.seed, stratified).cache()
+    prepared = PreparedData(train=train, test=test.cache(), roles=roles, identity=identity, raw_columns=list(roles.features))
+    if config.features.pca is not None:
+        prepared.pca_k, prepared.pca_input_dimension = choose_pca_k(train, roles, config.features)
+    return prepared
+
+
+def pick_best(candidates: list[CandidateResult], task: str) -> CandidateResult:
+    """Chosen on cross-validation only: the test set stays an unbiased estimate for the winner."""
+    metric, larger_is_better = PRIMARY_METRIC[task]
+    sign = 1 if larger_is_better else -1
+    return max(candidates, key=lambda c: sign * c.cv[metric]["mean"])
+
+
+def train_models(spark: SparkSession, config: TrainingConfig) -> TrainingResult:
+    data = prepare(spark, config)
+    preprocessing = preprocessing_stages(data.roles, config.features, config.task, data.pca_k)
+    candidates = []
+    for name, spec in config.models.items():
+        candidate = cross_validate(data.train, preprocessing, name, spec, config.task, config.validation)
+        evaluate_on_test(candidate, data.test, config.task)
+        candidates.append(candidate)
+    best = pick_best(candidates, config.task)
+    train_labels = np.array([row[0] for row in data.train.select(LABEL).collect()], dtype=float)
+    return TrainingResult(
+        config=config,
+        data=data,
+        candidates=candidates,
+        best=best,
+        baseline=baseline_metrics(config.task, train_labels, best.test_label),
+        train_rows=len(train_labels),
+        test_rows=len(best.test_label),
+    )
