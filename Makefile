@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export LAKEFORGE_WORK ?= $(CURDIR)/.work
 
-.PHONY: help setup venv jars services-up services-down test demo bench lock clean
+.PHONY: help setup venv jars services-up services-down test demo bench dist lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,9 @@ demo: services-up  ## set up, generate demo data (once) and run the customer-360
 
 bench: services-up  ## run the benchmarks; results in bench/results/*.json
 	@source scripts/services/env.sh && $(PY) scripts/bench/ingest.py $(BENCH_ARGS)
+
+dist: venv  ## build the wheel to ship to a cluster (spark-submit --py-files, Databricks library)
+	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl
 
 lock:  ## re-resolve requirements/base.in into requirements/constraints.txt
 	@bash scripts/setup/lock.sh

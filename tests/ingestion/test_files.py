@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from lakeforge.config.loader import load_model
+from helpers import one_source_pipeline
 from lakeforge.config.models import FileSource, PipelineConfig
 from lakeforge.ingestion.files import resolve_format
 from lakeforge.pipelines.runner import PipelineRunner
@@ -42,22 +42,9 @@ FORMATS = {
 
 def pipeline(tmp_path, fmt, options) -> PipelineConfig:
     schema = {"id": "bigint", "name": "string", "amount": "double"} if fmt == "parquet" else {"id": "string", "name": "string", "amount": "string"}
-    return load_model(
-        PipelineConfig,
-        {
-            "name": f"files_{fmt}",
-            "platform": {"storage": {"root": str(tmp_path / "lake"), "landing": str(tmp_path / "in")}},
-            "sources": {"orders": {"kind": "files", "path": "orders", "options": options, "schema": schema}},
-            "silver": {
-                "orders": {
-                    "source": "orders",
-                    "keys": ["id"],
-                    "columns": {"id": {"type": "bigint"}, "name": {"case": "upper"}, "amount": {"type": "double"}},
-                }
-            },
-        },
-        origin="test",
-    )
+    source = {"kind": "files", "path": "orders", "options": options, "schema": schema}
+    silver = {"keys": ["id"], "columns": {"id": {"type": "bigint"}, "name": {"case": "upper"}, "amount": {"type": "double"}}}
+    return one_source_pipeline(tmp_path, "orders", source, silver)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import psycopg2
 import pytest
 
-from lakeforge.config.loader import load_model
+from helpers import one_source_pipeline
 from lakeforge.config.models import PipelineConfig
 from lakeforge.ingestion import jdbc
 from lakeforge.pipelines.runner import PipelineRunner
@@ -31,36 +31,24 @@ def orders(pg_conninfo):
 
 
 def pipeline(tmp_path, extra_rules=()) -> PipelineConfig:
-    return load_model(
-        PipelineConfig,
-        {
-            "name": "orders",
-            "platform": {"storage": {"root": str(tmp_path / "lake"), "landing": str(tmp_path / "in")}},
-            "sources": {
-                "orders": {
-                    "kind": "jdbc",
-                    "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge",
-                    "table": TABLE,
-                    "user_env": "LAKEFORGE_PG_USER",
-                    "password_env": "LAKEFORGE_PG_PASSWORD",
-                    "primary_key": ["order_id"],
-                    "watermark_column": "updated_at",
-                    "partition_column": "order_id",
-                    "num_partitions": 4,
-                }
-            },
-            "silver": {
-                "orders": {
-                    "source": "orders",
-                    "keys": ["order_id"],
-                    "latest_by": "updated_at",
-                    "columns": {"order_id": {"type": "bigint"}, "amount": {"type": "decimal(10,2)"}, "updated_at": {"type": "timestamp"}},
-                    "expectations": list(extra_rules),
-                }
-            },
-        },
-        origin="test",
-    )
+    source = {
+        "kind": "jdbc",
+        "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge",
+        "table": TABLE,
+        "user_env": "LAKEFORGE_PG_USER",
+        "password_env": "LAKEFORGE_PG_PASSWORD",
+        "primary_key": ["order_id"],
+        "watermark_column": "updated_at",
+        "partition_column": "order_id",
+        "num_partitions": 4,
+    }
+    silver = {
+        "keys": ["order_id"],
+        "latest_by": "updated_at",
+        "columns": {"order_id": {"type": "bigint"}, "amount": {"type": "decimal(10,2)"}, "updated_at": {"type": "timestamp"}},
+        "expectations": list(extra_rules),
+    }
+    return one_source_pipeline(tmp_path, "orders", source, silver)
 
 
 def test_partitioned_read_covers_every_row_once(spark, orders, tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lakeforge.config.loader import load_model
+from helpers import one_source_pipeline
 from lakeforge.config.models import PipelineConfig
 from lakeforge.demo.api_server import FaultPlan, start_api_server
 from lakeforge.ingestion.rest import RestSourceError
@@ -19,37 +19,24 @@ def ticket(i: int, updated: str = "2026-01-01T00:00:00Z", priority: str = "low")
 
 def pipeline(tmp_path, url: str, mode: str) -> PipelineConfig:
     pagination = {"cursor": {"type": "cursor"}, "page": {"type": "page", "page_size": 10}}[mode]
-    return load_model(
-        PipelineConfig,
-        {
-            "name": "tickets",
-            "platform": {"storage": {"root": str(tmp_path / "lake"), "landing": str(tmp_path / "in")}},
-            "sources": {
-                "tickets": {
-                    "kind": "rest",
-                    "url": url,
-                    "pagination": pagination,
-                    "token_env": "LF_TEST_API_TOKEN",
-                    "since_param": "updated_since",
-                    "since_field": "updated_at",
-                    "retry": {"max_attempts": 3, "backoff_seconds": 0.01},
-                    "record_schema": {"ticket_id": "string", "customer_id": "string", "updated_at": "string", "priority": "string"},
-                }
-            },
-            "silver": {
-                "tickets": {
-                    "source": "tickets",
-                    "keys": ["ticket_id"],
-                    "latest_by": "updated_at",
-                    "columns": {"ticket_id": {}, "customer_id": {}, "updated_at": {"type": "timestamp"}, "priority": {}},
-                    "expectations": [
-                        {"name": "priority_known", "expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "priority", "value_set": ["low", "high"]}}
-                    ],
-                }
-            },
-        },
-        origin="test",
-    )
+    source = {
+        "kind": "rest",
+        "url": url,
+        "pagination": pagination,
+        "token_env": "LF_TEST_API_TOKEN",
+        "since_param": "updated_since",
+        "since_field": "updated_at",
+        "retry": {"max_attempts": 3, "backoff_seconds": 0.01},
+        "record_schema": {"ticket_id": "string", "customer_id": "string", "updated_at": "string", "priority": "string"},
+    }
+    priority_known = {"name": "priority_known", "expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "priority", "value_set": ["low", "high"]}}
+    silver = {
+        "keys": ["ticket_id"],
+        "latest_by": "updated_at",
+        "columns": {"ticket_id": {}, "customer_id": {}, "updated_at": {"type": "timestamp"}, "priority": {}},
+        "expectations": [priority_known],
+    }
+    return one_source_pipeline(tmp_path, "tickets", source, silver)
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,7 @@ job with the rule and its counts (and the audit says so), warn keeps the rows an
 
 import pytest
 
-from lakeforge.config.loader import load_model
-from lakeforge.config.models import PipelineConfig
+from helpers import one_source_pipeline
 from lakeforge.pipelines.runner import PipelineRunner
 from lakeforge.quality.expectations import ExpectationFailedError
 from lakeforge.tables.audit import read_audit
@@ -15,23 +14,9 @@ def run_with(spark, tmp_path, rule: dict):
     folder = tmp_path / "in" / "orders"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a.jsonl").write_text("".join(f'{{"id": "{i}", "amount": "{a}", "status": "{s}"}}\n' for i, a, s in [(1, 5, "new"), (2, 50, "new"), (3, 500, "odd")]))
-    config = load_model(
-        PipelineConfig,
-        {
-            "name": "orders",
-            "platform": {"storage": {"root": str(tmp_path / "lake"), "landing": str(tmp_path / "in")}},
-            "sources": {"orders": {"kind": "files", "path": "orders", "format": "jsonl", "schema": {"id": "string", "amount": "string", "status": "string"}}},
-            "silver": {
-                "orders": {
-                    "source": "orders",
-                    "keys": ["id"],
-                    "columns": {"id": {"type": "int"}, "amount": {"type": "double"}, "status": {}},
-                    "expectations": [rule],
-                }
-            },
-        },
-        origin="test",
-    )
+    source = {"kind": "files", "path": "orders", "format": "jsonl", "schema": {"id": "string", "amount": "string", "status": "string"}}
+    silver = {"keys": ["id"], "columns": {"id": {"type": "int"}, "amount": {"type": "double"}, "status": {}}, "expectations": [rule]}
+    config = one_source_pipeline(tmp_path, "orders", source, silver)
     runner = PipelineRunner(spark, config)
     return runner, runner.execute
 

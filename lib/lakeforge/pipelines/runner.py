@@ -32,12 +32,12 @@ class PipelineRunner:
         self.run = Run(job=config.name)
         self.validations: list[ValidationReport] = []
 
-    def execute(self, sources: list[str] | None = None, gold: bool = True) -> Run:
-        """Ingest the named sources (default all), rebuild gold, and append the audit rows."""
+    def execute(self, sources: list[str] | None = None) -> Run:
+        """Ingest the named sources (default all, then rebuild gold) and append the audit rows."""
         try:
             for name in sources or list(self.config.sources):
                 self.ingest(name)
-            if gold and self.config.gold and sources is None:
+            if self.config.gold and sources is None:
                 self.build_gold()
         except Exception as error:
             self.finish(error)
