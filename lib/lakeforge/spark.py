@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -54,6 +55,9 @@ def build_spark(settings: SparkSettings | None = None) -> SparkSession:
     if settings.mode == "local":
         builder = builder.master(settings.master)
         conf.update(LOCAL_CONF)
+        # Python workers must be this interpreter (the project's env), not whatever python3 is on PATH;
+        # SparkContext reads the variable when it starts.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         conf["spark.driver.memory"] = settings.driver_memory
         conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
         conf["spark.default.parallelism"] = str(settings.shuffle_partitions)

@@ -1,0 +1,24 @@
+import sys
+
+import pytest
+
+from lakeforge.spark import local_jars
+
+
+def test_local_session_has_delta_and_small_machine_settings(spark):
+    assert spark.conf.get("spark.sql.extensions") == "io.delta.sql.DeltaSparkSessionExtension"
+    assert spark.conf.get("spark.sql.catalog.spark_catalog") == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+
+
+def test_python_workers_run_the_projects_interpreter(spark):
+    worker = spark.sparkContext.parallelize([0], 1).map(lambda _: __import__("sys").executable).first()
+    assert worker == sys.executable
+
+
+def test_missing_jars_is_a_set_up_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `make setup`"):
+        local_jars(str(tmp_path))
+    (tmp_path / "delta.jar").write_bytes(b"")
+    assert local_jars(str(tmp_path)) == [str(tmp_path / "delta.jar")]
