@@ -12,7 +12,7 @@ from pathlib import Path
 DEFAULT_CONF = "conf/customer360.yml"
 
 # Modules that add their own subcommands with `register(commands)`, one per lifecycle area.
-COMMAND_MODULES: tuple[str, ...] = ("lakeforge.training.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("lakeforge.training.commands", "lakeforge.streaming.commands")
 
 
 def work_dir() -> Path:

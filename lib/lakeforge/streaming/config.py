@@ -144,6 +144,8 @@ class StreamSettings(StrictModel):
     max_offsets_per_trigger: int = Field(default=50_000, ge=1)
     starting_offsets: Literal["earliest", "latest"] = "earliest"
     progress_flush_seconds: float = 5.0
+    # The queries this job runs; a job of only bronze and silver leaves gold and alerts to another.
+    stages: list[Literal["bronze", "silver", "gold", "alerts"]] = Field(default_factory=lambda: ["bronze", "silver", "gold", "alerts"])
     silver: SilverSettings
     gold: GoldSettings = Field(default_factory=GoldSettings)
     anomalies: AnomalySettings = Field(default_factory=AnomalySettings)

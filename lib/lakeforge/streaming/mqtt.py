@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
@@ -47,14 +48,21 @@ def connect(
     clean_session: bool = True,
     manual_ack: bool = False,
     protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311,
+    on_message: Callable | None = None,
     timeout: float = 10.0,
 ) -> mqtt.Client:
-    """A connected client with its network loop running; raises MqttConnectError naming the refusal."""
+    """A connected client with its network loop running; raises MqttConnectError naming the refusal.
+
+    on_message is set before connecting: a persistent session's redelivered messages arrive right
+    after CONNACK, and with manual acks one that finds no callback stays unacknowledged until the
+    next reconnect.
+    """
     kwargs = {"clean_session": clean_session} if protocol != mqtt.MQTTv5 else {}
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol, manual_ack=manual_ack, **kwargs
     )
     client.username_pw_set(*login)
+    client.on_message = on_message
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     answered = threading.Event()

@@ -1,0 +1,126 @@
+"""Anomaly detection on silver readings: fixed thresholds, a rolling z-score per device and metric, and
+stuck sensors; alerts go to a Delta table and the alerts topic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from lakeforge.streaming.config import AnomalySettings, KafkaSettings
+from lakeforge.streaming.kafka import spark_options
+from lakeforge.tables import delta
+
+ALERT_COLUMNS = ["alert_id", "device_id", "seq", "event_time", "metric", "rule", "value", "score", "limit"]
+
+
+def _alert(rule: str, metric: str, fired: Column, score: Column, limit: Column) -> Column:
+    return F.when(fired, F.struct(F.lit(rule).alias("rule"), F.lit(metric).alias("metric"), score.cast("double").alias("score"), limit.cast("double").alias("limit")))
+
+
+def threshold_alerts(settings: AnomalySettings) -> list[Column]:
+    alerts = []
+    for metric, bounds in settings.thresholds.items():
+        value = F.col(metric)
+        if bounds.max is not None:
+            alerts.append(_alert("threshold_high", metric, value > bounds.max, value, F.lit(bounds.max)))
+        if bounds.min is not None:
+            alerts.append(_alert("threshold_low", metric, value < bounds.min, value, F.lit(bounds.min)))
+    return alerts
+
+
+def zscore_alerts(settings: AnomalySettings) -> list[Column]:
+    """|value - mean| / stddev of the device's previous `history` readings, once there are enough."""
+    prior = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-settings.zscore.history, -1)
+    alerts = []
+    for metric in settings.zscore_metrics:
+        mean, std, count = F.avg(metric).over(prior), F.stddev_samp(metric).over(prior), F.count(metric).over(prior)
+        z = F.abs(F.col(metric) - mean) / F.nullif(std, F.lit(0.0))
+        fired = (count >= settings.zscore.min_history) & (z >= settings.zscore.threshold)
+        alerts.append(_alert("zscore", metric, F.coalesce(fired, F.lit(False)), z, F.lit(settings.zscore.threshold)))
+    return alerts
+
+
+def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Column]]:
+    """A metric that repeats one value `stuck_repeats` readings in a row alerts once, on the reading
+    that completes the run."""
+    repeats = settings.stuck_repeats
+    ordered = Window.partitionBy("device_id").orderBy("seq")
+    run = ordered.rowsBetween(-(repeats - 1), 0)
+    alerts = []
+    for metric in settings.stuck_metrics:
+        flag = f"_stuck_{metric}"
+        stuck = (F.count(metric).over(run) == repeats) & (F.min(metric).over(run) == F.max(metric).over(run))
+        df = df.withColumn(flag, F.coalesce(stuck, F.lit(False)))
+        started = F.col(flag) & ~F.coalesce(F.lag(flag).over(ordered), F.lit(False))
+        alerts.append(_alert("stuck", metric, started, F.lit(repeats), F.lit(repeats)))
+    return df, alerts
+
+
+def score_readings(history: DataFrame, settings: AnomalySettings) -> DataFrame:
+    """Every alert the rules raise on `history` (one device's readings ordered by seq), one row each."""
+    flagged, stuck = stuck_alerts(history, settings)
+    candidates = F.array(*threshold_alerts(settings), *zscore_alerts(settings), *stuck)
+    metrics = settings_metrics(settings)
+    # Window functions cannot sit inside explode(): the candidates are computed in a projection first.
+    scored = flagged.withColumn("_alerts", F.filter(candidates, lambda alert: alert.isNotNull()))
+    return scored.select("device_id", "seq", "event_time", *metrics, F.explode("_alerts").alias("a")).select(
+        F.concat_ws(":", "device_id", "seq", "a.rule", "a.metric").alias("alert_id"),
+        "device_id",
+        "seq",
+        "event_time",
+        F.col("a.metric").alias("metric"),
+        F.col("a.rule").alias("rule"),
+        F.coalesce(*[F.when(F.col("a.metric") == metric, F.col(metric)) for metric in metrics]).cast("double").alias("value"),
+        F.col("a.score").alias("score"),
+        F.col("a.limit").alias("limit"),
+    )
+
+
+def settings_metrics(settings: AnomalySettings) -> list[str]:
+    return sorted({*settings.thresholds, *settings.zscore_metrics, *settings.stuck_metrics})
+
+
+def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):
+    """foreachBatch writer: score the batch's readings against their history in silver, append the
+    alerts idempotently, then publish them (at least once; alert_id is the key to dedupe on)."""
+    lookback = _seconds(settings.lookback)
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        span = batch.agg(F.min("event_time").alias("first")).first()
+        if span is None or span["first"] is None:
+            return
+        spark = batch.sparkSession
+        keys = batch.select("device_id", "seq").distinct()
+        history = (
+            spark.read.format("delta").load(silver_path)
+            .where(F.col("event_time") >= F.lit(span["first"] - timedelta(seconds=lookback)))
+            .join(keys.select("device_id").distinct(), "device_id", "left_semi")
+        )
+        alerts = score_readings(history, settings).join(keys, ["device_id", "seq"], "left_semi").persist()
+        try:
+            if alerts.isEmpty():
+                return
+            delta.append(alerts.withColumn("detected_at", F.current_timestamp()), alerts_path, app_id=f"{app_id}:alerts", version=batch_id)
+            (
+                alerts.select(F.col("alert_id").alias("key"), F.to_json(F.struct(*ALERT_COLUMNS)).alias("value"))
+                .write.format("kafka")
+                .options(**spark_options(kafka))
+                .option("topic", kafka.topics.alerts.name)
+                .save()
+            )
+        finally:
+            alerts.unpersist()
+
+    return write
+
+
+def _seconds(interval: str) -> float:
+    """'10 minutes' -> 600.0 (the interval strings Spark accepts for watermarks and triggers)."""
+    amount, unit = interval.split()
+    scale = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+    key = unit.rstrip("s")
+    if key not in scale:
+        raise ValueError(f"interval '{interval}': unit '{unit}' is not one of seconds, minutes, hours, days")
+    return float(amount) * scale[key]

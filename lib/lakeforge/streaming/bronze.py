@@ -1,0 +1,34 @@
+"""Kafka -> bronze: every record as it arrived (raw bytes) with where it came from."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakeforge.streaming.config import IotConfig
+from lakeforge.streaming.kafka import spark_options
+
+
+def read_telemetry(spark: SparkSession, config: IotConfig) -> DataFrame:
+    """The telemetry topic as a stream; the checkpoint, not a consumer group, tracks the offsets."""
+    return (
+        spark.readStream.format("kafka")
+        .options(**spark_options(config.kafka))
+        .option("subscribe", config.kafka.topics.telemetry.name)
+        .option("startingOffsets", config.stream.starting_offsets)
+        .option("maxOffsetsPerTrigger", config.stream.max_offsets_per_trigger)  # bounds a catch-up batch
+        .option("failOnDataLoss", "true")  # offsets gone from Kafka would be a silent gap
+        .load()
+    )
+
+
+def as_bronze(df: DataFrame) -> DataFrame:
+    return df.select(
+        F.col("key").cast("string").alias("device_key"),
+        "value",
+        "topic",
+        "partition",
+        "offset",
+        F.col("timestamp").alias("kafka_timestamp"),
+        F.current_timestamp().alias("_ingested_at"),
+    )

@@ -1,0 +1,134 @@
+"""`lakeforge services|simulate|bridge|stream|streams`: the IoT pipeline's subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+
+DEFAULT_CONF = "conf/iot.yml"
+
+
+def load(args):
+    from lakeforge.streaming.config import load_iot_config
+
+    return load_iot_config(args.conf, env=args.env)
+
+
+def stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C, so long-running commands can shut down cleanly."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def cmd_services(args) -> int:
+    from lakeforge.streaming import services
+
+    if args.action == "up":
+        for line in services.services_up(load(args).kafka):
+            print(line)
+        return 0
+    if args.action == "down":
+        for line in services.services_down():
+            print(line)
+        return 0
+    status = services.services_status()
+    for service, running in status.items():
+        print(f"{service}: {'running' if running else 'stopped'}")
+    return 0 if all(status.values()) else 3
+
+
+def cmd_simulate(args) -> int:
+    from lakeforge.streaming.simulator import simulate
+
+    config = load(args)
+    updates = {key: value for key, value in (("devices", args.devices), ("readings_per_device", args.readings)) if value is not None}
+    if updates:
+        config = config.model_copy(update={"simulator": config.simulator.model_copy(update=updates)})
+    manifest, stats = simulate(config, via=args.via, rate=args.rate)
+    print(json.dumps({"published": stats.messages, "seconds": round(stats.seconds, 2), "per_second": round(stats.per_second), **manifest.to_dict()}))
+    return 0
+
+
+def cmd_bridge(args) -> int:
+    from lakeforge.streaming.bridge import Bridge
+
+    bridge = Bridge(load(args))
+    bridge.stop = stop_on_sigterm()
+    bridge.start()
+    print(json.dumps({"bridge": "subscribed"}), flush=True)
+    bridge.run(report=lambda line: print(line, flush=True))
+    return 0
+
+
+def cmd_stream(args) -> int:
+    from lakeforge.spark import build_spark
+    from lakeforge.streaming.config import AvailableNow
+    from lakeforge.streaming.job import run_stream
+
+    config = load(args)
+    if args.available_now:
+        config = config.model_copy(update={"stream": config.stream.model_copy(update={"trigger": AvailableNow()})})
+    spark = build_spark(config.platform.spark)
+    run_stream(spark, config, stop=stop_on_sigterm(), seconds=args.seconds)
+    return 0
+
+
+def cmd_streams(args) -> int:
+    from lakeforge.reporting import format_table
+    from lakeforge.spark import build_spark
+    from lakeforge.streaming.progress import latest_progress
+    from lakeforge.streaming.tables import IotTables
+
+    config = load(args)
+    rows = latest_progress(build_spark(config.platform.spark), IotTables.of(config).progress)
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    headers = ["query", "batches", "rows", "duplicates", "late_dropped", "last_batch", "last_ms", "rows/s", "watermark", "state_rows"]
+    table = [
+        [r["query"], r["batches"], r["rows"], r["duplicates"], r["late_dropped"], r["last"]["batch_id"], r["last"]["batch_duration_ms"],
+         round(r["last"]["processed_rows_per_second"]), r["last"]["watermark"], r["last"]["state_rows"]]
+        for r in rows
+    ]
+    print(format_table(headers, table))
+    return 0
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--conf", default=DEFAULT_CONF, help=f"IoT pipeline config YAML (default {DEFAULT_CONF})")
+    parser.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
+
+
+def register(commands) -> None:
+    services = commands.add_parser("services", help="start, stop or check PostgreSQL, Mosquitto and Kafka on 127.0.0.1")
+    services.add_argument("action", choices=["up", "down", "status"])
+    services.set_defaults(handler=cmd_services)
+
+    simulate = commands.add_parser("simulate", help="publish simulated IoT readings (with injected faults) as the devices")
+    simulate.add_argument("what", choices=["iot"])
+    simulate.add_argument("--via", choices=["mqtt", "kafka"], default="mqtt", help="kafka: skip MQTT and the bridge (volume tests)")
+    simulate.add_argument("--rate", type=float, default=None, help="readings per device per second (0: unpaced)")
+    simulate.add_argument("--devices", type=int, default=None)
+    simulate.add_argument("--readings", type=int, default=None, help="readings per device")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    bridge = commands.add_parser("bridge", help="forward MQTT telemetry to Kafka until SIGTERM")
+    bridge.set_defaults(handler=cmd_bridge)
+
+    stream = commands.add_parser("stream", help="run the streaming job: Kafka -> bronze -> silver -> gold + alerts")
+    stream.add_argument("what", choices=["iot"])
+    stream.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until SIGTERM)")
+    stream.add_argument("--available-now", action="store_true", help="catch up on everything new, then stop")
+    stream.set_defaults(handler=cmd_stream)
+
+    streams = commands.add_parser("streams", help="latest micro-batch progress of each streaming query")
+    streams.add_argument("--json", action="store_true")
+    streams.set_defaults(handler=cmd_streams)
+
+    for sub in (services, simulate, bridge, stream, streams):
+        add_common(sub)
+

@@ -1,0 +1,101 @@
+"""The IoT streaming job: four queries, Kafka -> bronze -> silver -> gold windows and alerts.
+
+Each query has its own checkpoint (offsets and state) and writes idempotently, so killing the job at
+any point and starting it again neither loses nor duplicates a row:
+- bronze: Delta's streaming sink commits each batch once per checkpoint;
+- silver and alerts: foreachBatch appends with (txnAppId, txnVersion = batch id);
+- gold: foreachBatch MERGE that replaces each updated window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
+
+from lakeforge.streaming.anomalies import write_alerts_batch
+from lakeforge.streaming.bronze import as_bronze, read_telemetry
+from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
+from lakeforge.streaming.gold import merge_windows, windowed_stream
+from lakeforge.streaming.progress import ProgressRecorder
+from lakeforge.streaming.silver import refine_telemetry, write_silver_batch
+from lakeforge.streaming.tables import IotTables
+from lakeforge.tables import delta
+from lakeforge.tables.audit import new_run_id
+
+STAGES = ("bronze", "silver", "gold", "alerts")
+
+
+def with_trigger(writer: DataStreamWriter, trigger: Trigger) -> DataStreamWriter:
+    if isinstance(trigger, AvailableNow):
+        return writer.trigger(availableNow=True)  # a scheduled catch-up: everything new, then stop
+    return writer.trigger(processingTime=trigger.interval)
+
+
+def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str, catch_up: bool) -> StreamingQuery:
+    """Start one query; `catch_up` runs it availableNow whatever its configured trigger."""
+    stream, tables = config.stream, IotTables.of(config)
+    name = f"{stream.name}.{stage}"
+    if stage == "bronze":
+        writer, trigger = read_telemetry(spark, config).transform(as_bronze).writeStream.format("delta"), stream.trigger
+    elif stage == "silver":
+        bronze = spark.readStream.format("delta").load(tables.bronze)
+        silver = refine_telemetry(bronze, stream.silver, run_id)
+        writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name))
+        trigger = stream.trigger
+    elif stage == "gold":
+        windows = windowed_stream(spark.readStream.format("delta").load(tables.silver), stream.gold)
+        writer, trigger = windows.writeStream.outputMode("update").foreachBatch(merge_windows(tables.gold)), stream.gold.trigger
+    elif stage == "alerts":
+        readings = spark.readStream.format("delta").load(tables.silver)
+        write = write_alerts_batch(stream.anomalies, config.kafka, tables.silver, tables.alerts, name)
+        writer, trigger = readings.writeStream.foreachBatch(write), stream.anomalies.trigger
+    else:
+        raise ValueError(f"unknown stage '{stage}', expected one of {STAGES}")
+    writer = with_trigger(writer, AvailableNow() if catch_up else trigger)
+    writer = writer.queryName(name).option("checkpointLocation", tables.checkpoints[stage])  # exactly-once across restarts
+    return writer.start(tables.bronze) if stage == "bronze" else writer.start()
+
+
+def _input_ready(spark: SparkSession, tables: IotTables, stage: str) -> bool:
+    source = {"silver": tables.bronze, "gold": tables.silver, "alerts": tables.silver}.get(stage)
+    return source is None or delta.exists(spark, source)
+
+
+def run_stream(
+    spark: SparkSession,
+    config: IotConfig,
+    stop: threading.Event | None = None,
+    seconds: float | None = None,
+) -> None:
+    """Run the job until `stop` is set or `seconds` pass (processing-time trigger), or until every stage
+    has caught up (availableNow: the stages run one after the other, each reading what the previous wrote)."""
+    stop = stop or threading.Event()
+    tables, run_id = IotTables.of(config), new_run_id()
+    recorder = ProgressRecorder()
+    spark.streams.addListener(recorder)
+    try:
+        if isinstance(config.stream.trigger, AvailableNow):
+            for stage in config.stream.stages:
+                start_stage(spark, config, stage, run_id, catch_up=True).awaitTermination()
+                recorder.flush(spark, tables.progress)
+            return
+        queries, pending = [], list(config.stream.stages)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            # A stage starts once the table it reads exists (a first run creates them in order).
+            for stage in [stage for stage in pending if _input_ready(spark, tables, stage)]:
+                queries.append(start_stage(spark, config, stage, run_id, catch_up=False))
+                pending.remove(stage)
+            stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
+            failed = [query for query in queries if not query.isActive]
+            if failed:
+                raise RuntimeError(f"streaming query {failed[0].name} stopped: {failed[0].exception()}")
+            recorder.flush(spark, tables.progress)
+        for query in queries:
+            query.stop()
+    finally:
+        recorder.flush(spark, tables.progress)
+        spark.streams.removeListener(recorder)

@@ -1,0 +1,99 @@
+"""Micro-batch progress of every streaming query, recorded to a Delta table for `lakeforge streams`."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.streaming import StreamingQueryListener
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
+
+from lakeforge.tables import delta
+
+PROGRESS_SCHEMA = StructType(
+    [
+        StructField("query", StringType()),
+        StructField("run_id", StringType()),
+        StructField("batch_id", LongType()),
+        StructField("started_at", TimestampType()),
+        StructField("batch_duration_ms", LongType()),
+        StructField("num_input_rows", LongType()),
+        StructField("input_rows_per_second", DoubleType()),
+        StructField("processed_rows_per_second", DoubleType()),
+        StructField("watermark", TimestampType()),
+        StructField("state_rows", LongType()),
+        StructField("rows_dropped_by_watermark", LongType()),
+        StructField("duplicates_dropped", LongType()),
+    ]
+)
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None) if text else None
+
+
+def progress_row(progress) -> dict:
+    """The columns of PROGRESS_SCHEMA from a StreamingQueryProgress."""
+    states = progress.stateOperators or []
+    return {
+        "query": progress.name,
+        "run_id": str(progress.runId),
+        "batch_id": progress.batchId,
+        "started_at": _timestamp(progress.timestamp),
+        "batch_duration_ms": (progress.durationMs or {}).get("triggerExecution"),
+        "num_input_rows": progress.numInputRows,
+        "input_rows_per_second": float(progress.inputRowsPerSecond or 0.0),
+        "processed_rows_per_second": float(progress.processedRowsPerSecond or 0.0),
+        "watermark": _timestamp((progress.eventTime or {}).get("watermark")),
+        "state_rows": sum(state.numRowsTotal for state in states),
+        "rows_dropped_by_watermark": sum(state.numRowsDroppedByWatermark for state in states),
+        "duplicates_dropped": sum(int((state.customMetrics or {}).get("numDroppedDuplicateRows", 0)) for state in states),
+    }
+
+
+class ProgressRecorder(StreamingQueryListener):
+    """Buffers each query's progress in memory (listener callbacks must return quickly); `flush` appends
+    the buffer to the progress table from the job's own thread."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict] = []
+        self._lock = threading.Lock()
+
+    def onQueryStarted(self, event) -> None:
+        pass
+
+    def onQueryProgress(self, event) -> None:
+        with self._lock:
+            self._rows.append(progress_row(event.progress))
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass
+
+    def flush(self, spark: SparkSession, path: str) -> int:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if rows:
+            delta.append(spark.createDataFrame(rows, PROGRESS_SCHEMA), path)
+        return len(rows)
+
+
+def latest_progress(spark: SparkSession, path: str) -> list[dict]:
+    """The newest recorded batch of each query, plus its totals over the run it belongs to."""
+    if not delta.exists(spark, path):
+        return []
+    progress = spark.read.format("delta").load(path)
+    latest_run = progress.groupBy("query").agg(F.max_by("run_id", "started_at").alias("run_id"))
+    of_run = progress.join(latest_run, ["query", "run_id"])
+    totals = of_run.groupBy("query").agg(
+        F.count(F.lit(1)).alias("batches"),
+        F.sum("num_input_rows").alias("rows"),
+        F.sum("rows_dropped_by_watermark").alias("late_dropped"),
+        F.sum("duplicates_dropped").alias("duplicates"),
+        F.max_by(F.struct("batch_id", "started_at", "batch_duration_ms", "processed_rows_per_second", "watermark", "state_rows"), "started_at").alias("last"),
+    )
+    return [row.asDict(recursive=True) for row in totals.orderBy("query").collect()]

@@ -1,0 +1,107 @@
+"""Bronze -> silver: parse the JSON payload, type and validate it by the YAML rules, drop replays of a
+(device_id, seq) within the watermark, and route each row to silver or to quarantine with its reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from lakeforge.pipelines.medallion import METADATA, as_quarantine_rows
+from lakeforge.quality.cleansing import CORRUPT_RECORD, cleanse_columns
+from lakeforge.quality.expectations import split_valid_and_quarantined, tag_rule_failures
+from lakeforge.streaming.config import SilverSettings
+from lakeforge.tables import delta
+
+KAFKA_TIMESTAMP = "_kafka_timestamp"
+SILVER_BATCH = "_silver_batch"  # the silver micro-batch that wrote the row (joins the progress table)
+
+
+def with_kafka_metadata(run_id: str) -> Callable[[DataFrame], DataFrame]:
+    """The payload as text plus the lineage columns silver and quarantine rows carry."""
+
+    def transform(bronze: DataFrame) -> DataFrame:
+        return bronze.select(
+            F.col("value").cast("string").alias("_payload"),
+            F.lit("kafka").alias("_source"),
+            F.concat_ws("/", "topic", "partition", "offset").alias("_source_ref"),
+            F.lit(run_id).alias("_run_id"),
+            "_ingested_at",
+            F.col("kafka_timestamp").alias(KAFKA_TIMESTAMP),
+        )
+
+    return transform
+
+
+def parse_payload(fields: list[str]) -> Callable[[DataFrame], DataFrame]:
+    """JSON fields as raw text (typed later by the column rules, which record cast failures); text that
+    is not a JSON object keeps its value in _corrupt_record."""
+    schema = StructType([StructField(name, StringType()) for name in fields] + [StructField(CORRUPT_RECORD, StringType())])
+
+    def transform(df: DataFrame) -> DataFrame:
+        parsed = F.from_json("_payload", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD})
+        return df.select(
+            "*",
+            *[parsed[name].alias(name) for name in fields],
+            parsed[CORRUPT_RECORD].alias(CORRUPT_RECORD),
+            F.struct(F.col("_payload").alias("payload")).alias("_raw"),  # what a quarantined row shows
+        ).drop("_payload")
+
+    return transform
+
+
+def drop_replays(watermark: str) -> Callable[[DataFrame], DataFrame]:
+    """Keep the first arrival of each (device_id, seq) seen within `watermark` of event time.
+
+    Rows without a key cannot be replays of anything: each keeps a key of its own (its Kafka position),
+    so it reaches quarantine. Rows older than the watermark are dropped by Spark and counted in the
+    progress table (rows_dropped_by_watermark).
+    """
+
+    def transform(df: DataFrame) -> DataFrame:
+        keyed = F.col("device_id").isNotNull() & F.col("seq").isNotNull()
+        return (
+            df.withColumn("_dedupe_key", F.when(keyed, F.concat_ws("/", "device_id", "seq")).otherwise(F.concat(F.lit("kafka:"), "_source_ref")))
+            .withColumn("_event_time", F.coalesce("event_time", KAFKA_TIMESTAMP))
+            .withWatermark("_event_time", watermark)
+            .dropDuplicatesWithinWatermark(["_dedupe_key"])
+        )
+
+    return transform
+
+
+def refine_telemetry(bronze: DataFrame, settings: SilverSettings, run_id: str) -> DataFrame:
+    """The silver stream before routing: typed columns, _failed_rules/_failure_details, no replays."""
+    return (
+        bronze.transform(with_kafka_metadata(run_id))
+        .transform(parse_payload(list(settings.columns)))
+        .transform(cleanse_columns(settings.columns))
+        .transform(tag_rule_failures(settings.expectations))
+        .transform(drop_replays(settings.watermark))
+    )
+
+
+def silver_columns(settings: SilverSettings) -> list[str]:
+    return [*settings.columns, *METADATA, KAFKA_TIMESTAMP]
+
+
+def write_silver_batch(settings: SilverSettings, silver_path: str, quarantine_path: str, app_id: str):
+    """foreachBatch writer: valid rows to silver, the rest to quarantine, each append idempotent by
+    (app_id, batch_id), so a batch replayed after a crash commits nothing twice."""
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        batch.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            valid, rejected = split_valid_and_quarantined(batch)
+            if not valid.isEmpty():
+                rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
+                delta.append(rows, silver_path, app_id=f"{app_id}:silver", version=batch_id)
+            if not rejected.isEmpty():
+                delta.append(as_quarantine_rows(rejected, settings.table), quarantine_path, app_id=f"{app_id}:quarantine", version=batch_id)
+        finally:
+            batch.unpersist()
+
+    return write
