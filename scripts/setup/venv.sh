@@ -31,6 +31,18 @@ if [ "$(cat .venv/.deps-key 2>/dev/null)" != "$key" ]; then
   echo "import site; site.addsitedir('$deps_site')" >"$site_packages/lakeforge-deps.pth"
   echo "$key" >.venv/.deps-key
 fi
+if [ ! -x .venv/bin/spark-submit ]; then
+  # pyspark's spark-submit with this env's Python (driver and workers) and the fetched jars on the
+  # driver's classpath from JVM start (the builder's spark.jars comes too late for SQL extensions).
+  cat >.venv/bin/spark-submit <<SCRIPT
+#!/usr/bin/env bash
+export PYSPARK_PYTHON="\${PYSPARK_PYTHON:-$ROOT/.venv/bin/python}"
+export PYSPARK_DRIVER_PYTHON="\${PYSPARK_DRIVER_PYTHON:-\$PYSPARK_PYTHON}"
+jars=\$(ls "\${LAKEFORGE_WORK:-$ROOT/.work}"/jars/*.jar | paste -sd, -)
+exec "$deps/bin/spark-submit" --jars "\$jars" "\$@"
+SCRIPT
+  chmod +x .venv/bin/spark-submit
+fi
 if [ ! -x .venv/bin/lakeforge ]; then
   # pip comes from the dependency layer; the install itself needs no network.
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
