@@ -17,20 +17,23 @@ venv:
 jars:
 	@bash scripts/setup/jars.sh
 
-services-up: setup  ## start the private PostgreSQL on 127.0.0.1
-	@bash scripts/services/postgres.sh up
+services-up: setup  ## start the private PostgreSQL, Mosquitto and Kafka on 127.0.0.1 (and the Kafka topics)
+	@.venv/bin/lakeforge services up
 
 services-down:  ## stop the services started by services-up
+	@bash scripts/services/kafka.sh down
+	@bash scripts/services/mosquitto.sh down
 	@bash scripts/services/postgres.sh down
 
 test: services-up  ## set up and run the whole test suite
 	@source scripts/services/env.sh && $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: services-up  ## set up, generate demo data (once) and run the customer-360 pipeline end to end
-	@source scripts/services/env.sh && .venv/bin/lakeforge demo
+	@source scripts/services/env.sh && .venv/bin/lakeforge demo && .venv/bin/lakeforge train churn
 
 bench: services-up  ## run the benchmarks; results in bench/results/*.json
 	@source scripts/services/env.sh && $(PY) scripts/bench/ingest.py $(BENCH_ARGS)
+	@$(PY) scripts/bench/train.py $(TRAIN_BENCH_ARGS)
 
 dist: venv  ## build the wheel to ship to a cluster (spark-submit --py-files, Databricks library)
 	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl

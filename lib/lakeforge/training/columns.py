@@ -67,7 +67,7 @@ def text_role(stats: dict[str, int], max_categories: int) -> tuple[str, str]:
 def detect_roles(frame: DataFrame, spec: DataSpec) -> ColumnRoles:
     """Numeric and boolean columns are numeric; text columns are numeric, categorical or excluded by content."""
     forced = {**{c: "numeric" for c in spec.numeric}, **{c: "categorical" for c in spec.categorical}}
-    unknown = sorted(set(forced) | set(spec.exclude) - set(frame.columns))
+    unknown = sorted((set(forced) | set(spec.exclude)) - set(frame.columns))
     if unknown:
         raise ValueError(f"data columns {unknown} named in the config do not exist; columns are {frame.columns}")
     roles: dict[str, str] = {}
@@ -111,15 +111,16 @@ def check_label(frame: DataFrame, spec: DataSpec, task: str) -> None:
     """Fail, naming the values, if a label cannot be read as a number / a positive-or-negative class."""
     if spec.label not in frame.columns:
         raise ValueError(f"label column {spec.label!r} not in the data; columns are {frame.columns}")
-    present = cleaned_text(spec.label).isNotNull()
-    unreadable = frame.where(present & label_expression(spec, task).isNull()).select(cleaned_text(spec.label).alias("v"))
-    examples = [row.v for row in unreadable.distinct().limit(5).collect()]
-    if examples:
+    text, mapped = cleaned_text(spec.label), label_expression(spec, task)
+    row = frame.agg(
+        F.slice(F.collect_set(F.when(text.isNotNull() & mapped.isNull(), text)), 1, 5).alias("unreadable"),
+        F.count_distinct(mapped).alias("classes"),
+    ).first()
+    if row.unreadable:
         expected = "numbers" if task == "regression" else f"{POSITIVE_VALUES} / {NEGATIVE_VALUES} or set data.positive_label"
-        raise ValueError(f"label {spec.label!r} has values {examples} that are not {expected}")
-    classes = frame.select(label_expression(spec, task).alias("y")).where("y IS NOT NULL").distinct().count()
-    if task == "classification" and classes != 2:
-        raise ValueError(f"label {spec.label!r} has {classes} classes after mapping; binary classification needs 2")
+        raise ValueError(f"label {spec.label!r} has values {sorted(row.unreadable)} that are not {expected}")
+    if task == "classification" and row.classes != 2:
+        raise ValueError(f"label {spec.label!r} has {row.classes} classes after mapping; binary classification needs 2")
 
 
 def with_label(spec: DataSpec, task: str):

@@ -27,14 +27,27 @@ def cmd_sample_data(args) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser("train", help="train, cross-validate, report and register a churn or housing model")
-    train.add_argument("task", choices=sorted(TASK_CONFIGS), help="churn: classification; housing: regression")
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--config", "--conf", dest="config", default=None, help="training config YAML (default conf/<task>.yml)")
     train.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
     train.add_argument("--data", default=None, help="CSV / Parquet / Delta path instead of the config's data")
     train.add_argument("--label", default=None, help="label column of --data")
     train.add_argument("--json", action="store_true", help="print the metrics summary as JSON")
+
+
+def job_main(task: str, argv: list[str] | None = None) -> int:
+    """spark-submit entry point of jobs/train_<task>.py: the `train` command for one task."""
+    parser = argparse.ArgumentParser(prog=f"train_{task}", description=f"train the {task} models ({TASK_CONFIGS[task]})")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    args.task = task
+    return cmd_train(args)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train, cross-validate, report and register a churn or housing model")
+    train.add_argument("task", choices=sorted(TASK_CONFIGS), help="churn: classification; housing: regression")
+    add_train_arguments(train)
     train.set_defaults(handler=cmd_train)
 
     sample = commands.add_parser("sample-data", help="write a look-alike of the Telco churn or California housing CSV")

@@ -30,9 +30,12 @@ def resolve_path(spec: DataSpec, lakehouse_root: str) -> str:
 
 def detect_format(path: str) -> str:
     local = Path(path)
+    if not local.exists():
+        raise FileNotFoundError(f"no file or folder at {path} (remote storage: set data.format explicitly)")
     if (local / "_delta_log").is_dir():
         return "delta"
-    suffix = local.suffix.lower() if local.is_file() else next((f.suffix.lower() for f in sorted(local.glob("*.*"))), "")
+    files = [local] if local.is_file() else data_files(local)
+    suffix = files[0].suffix.lower() if files else ""
     if suffix in (".csv", ".parquet"):
         return suffix[1:]
     raise ValueError(f"cannot tell the format of {path}: expected a Delta table, *.csv or *.parquet (or set data.format)")
@@ -58,15 +61,20 @@ def data_version(spark: SparkSession, path: str, fmt: str) -> str:
     return f"sha256:{files_sha256(path)}"
 
 
+def data_files(folder: Path) -> list[Path]:
+    """Files under a table or output folder, without Spark's and Delta's bookkeeping (_SUCCESS, .crc, _delta_log)."""
+    return sorted(f for f in folder.rglob("*") if f.is_file() and not any(p.startswith(("_", ".")) for p in f.relative_to(folder).parts))
+
+
 def files_sha256(path: str) -> str:
-    """Hash of every data file under path (names and bytes, in name order); Spark's _SUCCESS etc. excluded."""
+    """Hash of every data file under path (relative names and bytes, in name order)."""
     root = Path(path)
-    files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
+    files = [root] if root.is_file() else data_files(root)
     if not files:
         raise FileNotFoundError(f"no data files at {path}")
     digest = hashlib.sha256()
     for file in files:
-        digest.update(str(file.relative_to(root) if file != root else file.name).encode())
+        digest.update(str(file.relative_to(root) if root.is_dir() else file.name).encode())
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)

@@ -71,14 +71,10 @@ def reduction_stages(spec: FeatureSpec, task: str, pca_k: int | None) -> list[Tr
         current = "pca"
     if spec.selection is not None:
         stages.append(
-            UnivariateFeatureSelector(
-                featuresCol=current,
-                outputCol="selected",
-                labelCol=LABEL,
-                featureType="continuous",
-                labelType="categorical" if task == "classification" else "continuous",
-                selectionMode=spec.selection.mode,
-            ).setSelectionThreshold(spec.selection.threshold)
+            UnivariateFeatureSelector(featuresCol=current, outputCol="selected", labelCol=LABEL, selectionMode=spec.selection.mode)
+            .setFeatureType("continuous")
+            .setLabelType("categorical" if task == "classification" else "continuous")
+            .setSelectionThreshold(spec.selection.threshold)
         )
         current = "selected"
     stages.append(SQLTransformer(statement=f"SELECT *, `{current}` AS {FEATURES} FROM __THIS__"))
@@ -106,9 +102,13 @@ def choose_pca_k(train: DataFrame, roles: ColumnRoles, spec: FeatureSpec) -> tup
     return components_for_variance(full.explainedVariance.toArray(), spec.pca.explained_variance), dimension
 
 
+def stage_named(model: PipelineModel, name: str) -> Transformer | None:
+    return next((stage for stage in model.stages if type(stage).__name__ == name), None)
+
+
 def feature_slot_names(model: PipelineModel, roles: ColumnRoles) -> list[str]:
     """Names of the encoded vector's slots: numeric columns, then `column=category` per kept category."""
-    indexer = next(stage for stage in model.stages if type(stage).__name__ == "StringIndexerModel") if roles.categorical else None
+    indexer = stage_named(model, "StringIndexerModel")
     names = list(roles.numeric)
     for column, labels in zip(roles.categorical, indexer.labelsArray if indexer else []):
         names += [f"{column}={label}" for label in labels]

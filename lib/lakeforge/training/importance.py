@@ -6,7 +6,7 @@ import numpy as np
 from pyspark.ml import PipelineModel
 
 from lakeforge.training.columns import ColumnRoles
-from lakeforge.training.features import feature_slot_names
+from lakeforge.training.features import feature_slot_names, stage_named
 
 
 def model_weights(model: PipelineModel) -> tuple[np.ndarray, bool]:
@@ -15,10 +15,6 @@ def model_weights(model: PipelineModel) -> tuple[np.ndarray, bool]:
     if hasattr(estimator, "featureImportances"):
         return estimator.featureImportances.toArray(), False
     return estimator.coefficients.toArray(), True
-
-
-def stage_named(model: PipelineModel, name: str):
-    return next((stage for stage in model.stages if type(stage).__name__ == name), None)
 
 
 def named_importance(model: PipelineModel, roles: ColumnRoles) -> tuple[list[tuple[str, float]], bool]:

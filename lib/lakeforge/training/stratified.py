@@ -21,6 +21,8 @@ def shuffle_key(frame: DataFrame, seed: int) -> Column:
 
 def position_in_group(frame: DataFrame, seed: int, stratified: bool) -> DataFrame:
     """Adds __pos (0-based rank in the shuffled order) and __group_rows, per class when stratified."""
+    # Unstratified, the ranking is one global window (a single partition): fine for the millions of
+    # rows a driver-side metric collection handles anyway.
     window = Window.partitionBy(LABEL) if stratified else Window.partitionBy()
     ordered = window.orderBy(shuffle_key(frame, seed))
     return frame.withColumn("__pos", F.row_number().over(ordered) - 1).withColumn("__group_rows", F.count("*").over(window))

@@ -54,9 +54,6 @@ def pip_requirements() -> list[str]:
     return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
 
 
-
-
-
 def log_candidate(candidate: CandidateResult, task: str) -> None:
     with mlflow.start_run(run_name=candidate.name, nested=True):
         mlflow.log_params({"kind": candidate.kind, **{f"best.{k}": v for k, v in candidate.best_params.items()}})

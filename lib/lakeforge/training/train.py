@@ -24,7 +24,6 @@ class PreparedData:
     test: DataFrame  # cached
     roles: ColumnRoles
     identity: DataIdentity
-    raw_columns: list[str]
     pca_k: int | None = None
     pca_input_dimension: int | None = None
 
@@ -51,12 +50,14 @@ def prepare(spark: SparkSession, config: TrainingConfig) -> PreparedData:
     roles = detect_roles(frame, config.data)
     validation = config.validation
     stratified = config.task == "classification"
-    labelled = frame.transform(with_label(config.data, config.task)).select(*[f"`{c}`" for c in roles.features], LABEL)
+    columns = [f"`{c}`" for c in roles.features]
+    # Cached once: the split and the folds each rank these rows, and the source may be a slow read.
+    labelled = frame.transform(with_label(config.data, config.task)).select(*columns, LABEL).cache()
     train, test = split_train_test(labelled, validation.test_fraction, validation.seed, stratified)
     if validation.class_weights:
         train = train.transform(with_class_weights(balanced_weights(train)))
     train = assign_folds(train, validation.folds, validation.seed, stratified).cache()
-    prepared = PreparedData(train=train, test=test.cache(), roles=roles, identity=identity, raw_columns=list(roles.features))
+    prepared = PreparedData(train=train, test=test.cache(), roles=roles, identity=identity)
     if config.features.pca is not None:
         prepared.pca_k, prepared.pca_input_dimension = choose_pca_k(train, roles, config.features)
     return prepared
