@@ -97,8 +97,9 @@ def cmd_notebook(args) -> int:
     return 0
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--conf", default=DEFAULT_CONF, help=f"pipeline config YAML (default {DEFAULT_CONF})")
+def add_common(parser: argparse.ArgumentParser, default_conf: str = DEFAULT_CONF) -> None:
+    """--conf and --env, shared by every subcommand that loads a config (areas pass their own default)."""
+    parser.add_argument("--conf", default=default_conf, help=f"config YAML (default {default_conf})")
     parser.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import threading
+
+from lakeforge.cli import add_common
 
 DEFAULT_CONF = "conf/iot.yml"
 
@@ -98,11 +99,6 @@ def cmd_streams(args) -> int:
     return 0
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--conf", default=DEFAULT_CONF, help=f"IoT pipeline config YAML (default {DEFAULT_CONF})")
-    parser.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
-
-
 def register(commands) -> None:
     services = commands.add_parser("services", help="start, stop or check PostgreSQL, Mosquitto and Kafka on 127.0.0.1")
     services.add_argument("action", choices=["up", "down", "status"])
@@ -130,5 +126,5 @@ def register(commands) -> None:
     streams.set_defaults(handler=cmd_streams)
 
     for sub in (services, simulate, bridge, stream, streams):
-        add_common(sub)
+        add_common(sub, default_conf=DEFAULT_CONF)
 
