@@ -10,15 +10,16 @@ cd "$ROOT"
 
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
-key=$(cat requirements/base.in requirements/constraints.txt | sha256sum | cut -c1-16)
+key=$(cat requirements/base.in requirements/constraints.txt requirements/nodeps.txt | sha256sum | cut -c1-16)
 deps="$CACHE/deps-$key"
 
 if [ ! -f "$deps/.complete" ]; then
-  log "installing pinned dependencies into $deps (first run downloads ~600 MB from PyPI)"
+  log "installing pinned dependencies into $deps (first run downloads ~4 GB from PyPI, mostly torch's CUDA wheels)"
   rm -rf "$deps"
   "$PY" -m venv "$deps"
   "$deps/bin/pip" install --quiet --upgrade "pip==26.0.1"
   "$deps/bin/pip" install --quiet -r requirements/base.in -c requirements/constraints.txt
+  "$deps/bin/pip" install --quiet --no-deps -r requirements/nodeps.txt
   touch "$deps/.complete"
 fi
 
