@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lakeforge.streaming.config import IotConfig, load_iot_config
+from lakeforge.streaming.config import IotConfig, load_iot_config, topic_names
 from lakeforge.streaming.kafka import delete_topics, ensure_topics
+from lakeforge.streaming.mqtt import bridge_login, end_session
 from lakeforge.streaming.services import IOT_SERVICES, services_up
 from streaming.iot import isolated_config
 
@@ -36,5 +37,5 @@ def make_config(iot_services, tmp_path):
 
     yield make
     for config in made:
-        topics = config.kafka.topics
-        delete_topics(config.kafka, [topics.telemetry.name, topics.dead_letter.name, topics.alerts.name])
+        delete_topics(config.kafka, topic_names(config))
+        end_session(config.mqtt, bridge_login(config.mqtt), config.bridge.client_id)  # or the broker queues for it

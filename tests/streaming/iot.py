@@ -7,14 +7,13 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from kafka import KafkaConsumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from lakeforge.config.models import PlatformConfig, SparkSettings, StorageSettings
-from lakeforge.streaming.config import IotConfig, KafkaSettings
+from lakeforge.streaming.config import IotConfig, KafkaSettings, with_own_topics
 from lakeforge.streaming.kafka import client_options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,18 +22,10 @@ WORK = ROOT / ".work"
 
 def isolated_config(base: IotConfig, tmp_path: Path, **simulator) -> IotConfig:
     tag = uuid.uuid4().hex[:8]
-    topics = base.kafka.topics.model_copy(
-        update={
-            "telemetry": base.kafka.topics.telemetry.model_copy(update={"name": f"t{tag}.telemetry"}),
-            "dead_letter": base.kafka.topics.dead_letter.model_copy(update={"name": f"t{tag}.dead-letter"}),
-            "alerts": base.kafka.topics.alerts.model_copy(update={"name": f"t{tag}.alerts"}),
-        }
-    )
     spark = SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory="2g", jars_dir=str(WORK / "jars"), progress_bar=False, log_level="ERROR")
-    return base.model_copy(
+    return with_own_topics(base, f"t{tag}").model_copy(
         update={
             "platform": PlatformConfig(spark=spark, storage=StorageSettings(root=str(tmp_path / "lake"), landing=str(tmp_path / "in"))),
-            "kafka": base.kafka.model_copy(update={"topics": topics}),
             "simulator": base.simulator.model_copy(update=simulator),
             "bridge": base.bridge.model_copy(update={"client_id": f"bridge-{tag}", "stats_interval_seconds": 1.0}),
             "stream": base.stream.model_copy(update={"max_offsets_per_trigger": 20_000}),
@@ -42,28 +33,30 @@ def isolated_config(base: IotConfig, tmp_path: Path, **simulator) -> IotConfig:
     )
 
 
-def write_config(config: IotConfig, folder: Path) -> Path:
-    """The config as conf/iot.yml plus an empty overlay, for the commands run in subprocesses."""
-    (folder / "env").mkdir(parents=True, exist_ok=True)
-    (folder / "env" / "local.yml").write_text("{}\n")
-    path = folder / "iot.yml"
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json", by_alias=True), sort_keys=False))
-    return path
-
-
 def lakeforge(*args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "lakeforge.cli", *args], cwd=ROOT, text=True, **popen)
 
 
-def read_topic(settings: KafkaSettings, topic: str, expect_at_least: int = 0, quiet_seconds: float = 3.0, timeout: float = 120.0) -> list:
+@dataclass(frozen=True)
+class Record:
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    partition: int
+
+
+def read_topic(settings: KafkaSettings, topic: str, expect_at_least: int = 0, quiet_seconds: float = 3.0, timeout: float = 120.0) -> list[Record]:
     """Every record of `topic`, once at least `expect_at_least` arrived and none came for `quiet_seconds`."""
-    consumer = KafkaConsumer(topic, **client_options(settings), auto_offset_reset="earliest", enable_auto_commit=False, group_id=None, consumer_timeout_ms=500)
+    consumer = Consumer({**client_options(settings), "group.id": f"reader-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False})
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, number, OFFSET_BEGINNING) for number in partitions])  # no group: no rebalance wait
     records, last_new, deadline = [], time.monotonic(), time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=500)
-            for partition_records in batch.values():
-                records.extend(partition_records)
+            for message in consumer.consume(num_messages=10_000, timeout=0.5):
+                if message.error() is not None:
+                    raise RuntimeError(f"reading {topic}: {message.error()}")
+                records.append(Record(message.key(), message.value(), message.headers() or [], message.partition()))
                 last_new = time.monotonic()
             if len(records) >= expect_at_least and time.monotonic() - last_new > quiet_seconds:
                 break

@@ -8,10 +8,11 @@ import threading
 import time
 
 from lakeforge.streaming.bridge import dead_letter_reason
+from lakeforge.streaming.config import write_iot_config
 from lakeforge.streaming.readings import Manifest, fleet_messages
 from lakeforge.streaming.services import run_script
 from lakeforge.streaming.simulator import publish_mqtt
-from streaming.iot import lakeforge, read_topic, readings_of, write_config
+from streaming.iot import lakeforge, read_topic, readings_of
 
 
 def test_dead_letter_reason_names_what_is_wrong():
@@ -19,6 +20,15 @@ def test_dead_letter_reason_names_what_is_wrong():
     assert dead_letter_reason(b"x" * 101, 100) == "too_large: 101 bytes, the limit is 100"
     assert dead_letter_reason(b"\x00\xff", 100).startswith("not_json:")
     assert dead_letter_reason(b"[1, 2]", 100) == "not_json: expected a JSON object, got list"
+
+
+def test_a_reading_claiming_another_device_is_dead_lettered():
+    reading = b'{"device_id": "dev-0002", "seq": 1}'
+    assert dead_letter_reason(reading, 100, device="dev-0002") is None
+    assert dead_letter_reason(reading, 100, device="dev-0001") == (
+        "device_mismatch: the payload says device_id 'dev-0002', the topic belongs to 'dev-0001'"
+    )
+    assert dead_letter_reason(b'{"seq": 1}', 100, device="dev-0001") is None  # no claim: silver quarantines it
 
 
 def start_bridge(conf_path):
@@ -44,7 +54,7 @@ def publish_in_background(config, manifest: Manifest, ticks_per_second: float):
 def test_routes_every_message_once_by_kind(make_config, tmp_path):
     config = make_config(devices=5, readings_per_device=200)
     config = config.model_copy(update={"simulator": config.simulator.model_copy(update={"faults": config.simulator.faults.model_copy(update={"malformed_probability": 0.05})})})
-    bridge = start_bridge(write_config(config, tmp_path / "conf"))
+    bridge = start_bridge(write_iot_config(config, tmp_path / "conf"))
     manifest = Manifest()
     publish_in_background(config, manifest, ticks_per_second=0).join()
     topics = config.kafka.topics
@@ -53,11 +63,16 @@ def test_routes_every_message_once_by_kind(make_config, tmp_path):
     bridge.send_signal(signal.SIGTERM)
     counters = last_counters(bridge)
 
-    assert manifest.dead_letter > 0 and manifest.quarantine > 0
+    assert manifest.dead_letter > 0 and manifest.quarantine > 0 and manifest.malformed.get("wrong_device", 0) > 0
     sent = manifest.messages
     assert counters == {"received": sent, "forwarded": sent - manifest.dead_letter, "dead_lettered": manifest.dead_letter, "in_flight": 0, "failed": 0}
     assert len(dead) == manifest.dead_letter
-    assert all(dict(record.headers)["reason"].split(b":")[0] in (b"not_json", b"too_large") for record in dead)
+    reasons = [dict(record.headers)["reason"].split(b":")[0].decode() for record in dead]
+    expected_kinds = {"not_json": "not_json", "too_large": "too_large", "wrong_device": "device_mismatch"}
+    assert sorted(reasons) == sorted(expected_kinds[kind] for kind, n in manifest.malformed.items() if kind in expected_kinds for _ in range(n))
+    # an impostor reading stays under the publisher's key, never the device it claims to be
+    impostors = [record for record in dead if dict(record.headers)["reason"].startswith(b"device_mismatch")]
+    assert all(json.loads(record.value)["device_id"] != record.key.decode() for record in impostors)
     assert len(telemetry) == sent - manifest.dead_letter
     assert {key for key in readings_of(telemetry)} >= {(d, s) for d, seqs in manifest.valid.items() for s in seqs}
     # keyed by device: one device's records all sit in one partition
@@ -69,7 +84,7 @@ def test_routes_every_message_once_by_kind(make_config, tmp_path):
 
 def test_bridge_killed_and_broker_restarted_lose_nothing(make_config, tmp_path):
     config = make_config(devices=4, readings_per_device=750)
-    conf_path = write_config(config, tmp_path / "conf")
+    conf_path = write_iot_config(config, tmp_path / "conf")
     bridge = start_bridge(conf_path)
     manifest = Manifest()
     publisher = publish_in_background(config, manifest, ticks_per_second=100)  # about 30 s of readings

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from lakeforge.streaming.config import Faults
+from lakeforge.streaming.config import Faults, write_iot_config
 from lakeforge.streaming.simulator import simulate
 from lakeforge.streaming.tables import IotTables
-from streaming.iot import lakeforge, write_config
+from streaming.iot import lakeforge
 
 KILLS = 3
 
@@ -32,7 +32,7 @@ def test_sigkilled_job_writes_each_reading_exactly_once(spark, make_config, tmp_
     tables = IotTables.of(config)
     manifest, _ = simulate(config, via="kafka")
     assert manifest.valid_count >= 50_000 and manifest.duplicates > 0
-    conf_path = write_config(config, tmp_path / "conf")
+    conf_path = write_iot_config(config, tmp_path / "conf")
 
     for _ in range(KILLS):
         before = committed_batches(tables.checkpoints["silver"])

@@ -2,15 +2,13 @@
 per device, gold equal to a recomputation from silver, every malformed payload accounted for with a
 reason, and alerts exactly where spikes and a stuck sensor were injected."""
 
-import threading
-
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from lakeforge.streaming.anomalies import score_readings
-from lakeforge.streaming.bridge import Bridge
-from lakeforge.streaming.config import AvailableNow, Faults
+from lakeforge.streaming.bridge import running_bridge
+from lakeforge.streaming.config import AvailableNow, Faults, topic_names
 from lakeforge.streaming.gold import window_aggregates
 from lakeforge.streaming.job import run_stream
 from lakeforge.streaming.kafka import delete_topics, ensure_topics
@@ -31,18 +29,12 @@ def pipeline(spark, iot_services, tmp_path_factory):
     config = isolated_config(iot_services, tmp_path_factory.mktemp("iot"), devices=6, readings_per_device=300, faults=FAULTS)
     config = config.model_copy(update={"stream": config.stream.model_copy(update={"trigger": AvailableNow()})})
     ensure_topics(config.kafka)
-    bridge = Bridge(config)
-    bridge.start()
-    forwarding = threading.Thread(target=bridge.run, kwargs={"report": lambda _line: None}, daemon=True)
-    forwarding.start()
-    manifest, _ = simulate(config, rate=0)
-    read_topic(config.kafka, config.kafka.topics.telemetry.name, expect_at_least=manifest.messages - manifest.dead_letter, quiet_seconds=1)
-    bridge.stop.set()
-    forwarding.join(60)
+    with running_bridge(config) as bridge:
+        manifest, _ = simulate(config, rate=0)
+        bridge.wait_for(manifest.messages, timeout=120)
     run_stream(spark, config)
     yield config, manifest, IotTables.of(config)
-    topics = config.kafka.topics
-    delete_topics(config.kafka, [topics.telemetry.name, topics.dead_letter.name, topics.alerts.name])
+    delete_topics(config.kafka, topic_names(config))
 
 
 def load(spark, path):

@@ -1,4 +1,4 @@
-"""`lakeforge services|simulate|bridge|stream|streams`: the IoT pipeline's subcommands."""
+"""`lakeforge services|simulate|bridge|stream|streams|demo-iot`: the IoT pipeline's subcommands."""
 
 from __future__ import annotations
 
@@ -67,35 +67,32 @@ def cmd_bridge(args) -> int:
 
 def cmd_stream(args) -> int:
     from lakeforge.spark import build_spark
-    from lakeforge.streaming.config import AvailableNow
-    from lakeforge.streaming.job import run_stream
+    from lakeforge.streaming.job import as_catch_up, run_stream
 
     config = load(args)
     if args.available_now:
-        config = config.model_copy(update={"stream": config.stream.model_copy(update={"trigger": AvailableNow()})})
+        config = as_catch_up(config)
     spark = build_spark(config.platform.spark)
     run_stream(spark, config, stop=stop_on_sigterm(), seconds=args.seconds)
     return 0
 
 
 def cmd_streams(args) -> int:
-    from lakeforge.reporting import format_table
     from lakeforge.spark import build_spark
-    from lakeforge.streaming.progress import latest_progress
+    from lakeforge.streaming.progress import format_progress, latest_progress
     from lakeforge.streaming.tables import IotTables
 
     config = load(args)
     rows = latest_progress(build_spark(config.platform.spark), IotTables.of(config).progress)
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-        return 0
-    headers = ["query", "batches", "rows", "duplicates", "late_dropped", "last_batch", "last_ms", "rows/s", "watermark", "state_rows"]
-    table = [
-        [r["query"], r["batches"], r["rows"], r["duplicates"], r["late_dropped"], r["last"]["batch_id"], r["last"]["batch_duration_ms"],
-         round(r["last"]["processed_rows_per_second"]), r["last"]["watermark"], r["last"]["state_rows"]]
-        for r in rows
-    ]
-    print(format_table(headers, table))
+    print(json.dumps(rows, indent=2, default=str) if args.json else format_progress(rows))
+    return 0
+
+
+def cmd_demo_iot(args) -> int:
+    from lakeforge.cli import work_dir
+    from lakeforge.streaming.demo import run_demo
+
+    run_demo(load(args), work_dir() / "demo-iot")
     return 0
 
 
@@ -125,6 +122,9 @@ def register(commands) -> None:
     streams.add_argument("--json", action="store_true")
     streams.set_defaults(handler=cmd_streams)
 
-    for sub in (services, simulate, bridge, stream, streams):
+    demo = commands.add_parser("demo-iot", help="simulator, bridge and streaming job live for about a minute; prints windows and alerts")
+    demo.set_defaults(handler=cmd_demo_iot)
+
+    for sub in (services, simulate, bridge, stream, streams, demo):
         add_common(sub, default_conf=DEFAULT_CONF)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import Field
 
 from lakeforge.config.loader import load_config
@@ -163,3 +164,29 @@ class IotConfig(StrictModel):
 
 def load_iot_config(path: str | Path = "conf/iot.yml", env: str | None = None) -> IotConfig:
     return load_config(path, IotConfig, env)
+
+
+def with_own_topics(config: IotConfig, prefix: str) -> IotConfig:
+    """The same pipeline on topics of its own (`<prefix>.telemetry`, ...), so a test, benchmark or demo
+    run never reads another run's records."""
+    topics = config.kafka.topics
+    renamed = {
+        role: getattr(topics, role).model_copy(update={"name": f"{prefix}.{suffix}"})
+        for role, suffix in (("telemetry", "telemetry"), ("dead_letter", "dead-letter"), ("alerts", "alerts"))
+    }
+    return config.model_copy(update={"kafka": config.kafka.model_copy(update={"topics": topics.model_copy(update=renamed)})})
+
+
+def topic_names(config: IotConfig) -> list[str]:
+    topics = config.kafka.topics
+    return [topics.telemetry.name, topics.dead_letter.name, topics.alerts.name]
+
+
+def write_iot_config(config: IotConfig, folder: Path) -> Path:
+    """The resolved config as `<folder>/iot.yml` plus an empty env overlay, for commands run in a
+    subprocess (`lakeforge bridge|stream --conf ...`)."""
+    (folder / "env").mkdir(parents=True, exist_ok=True)
+    (folder / "env" / "local.yml").write_text("{}\n")
+    path = folder / "iot.yml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", by_alias=True), sort_keys=False))
+    return path

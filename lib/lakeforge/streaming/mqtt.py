@@ -83,3 +83,11 @@ def connect(
         got = reason if reason is not None else f"no answer within {timeout:.0f} s"
         raise MqttConnectError(f"MQTT login as '{login[0]}' to {settings.host}:{settings.port} refused: {got}")
     return client
+
+
+def end_session(settings: MqttSettings, login: tuple[str, str], client_id: str) -> None:
+    """Discard a client's persistent session, so the broker stops queueing messages for a client that
+    will not come back (a test's or benchmark's bridge)."""
+    client = connect(settings, login, client_id, clean_session=True)
+    client.disconnect()
+    client.loop_stop()

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQueryListener
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
+from lakeforge.reporting import format_table
 from lakeforge.tables import delta
 
 PROGRESS_SCHEMA = StructType(
@@ -97,3 +98,14 @@ def latest_progress(spark: SparkSession, path: str) -> list[dict]:
         F.max_by(F.struct("batch_id", "started_at", "batch_duration_ms", "processed_rows_per_second", "watermark", "state_rows"), "started_at").alias("last"),
     )
     return [row.asDict(recursive=True) for row in totals.orderBy("query").collect()]
+
+
+def format_progress(rows: list[dict]) -> str:
+    """`latest_progress` as a text table, one line per query."""
+    headers = ["query", "batches", "rows", "duplicates", "late_dropped", "last_batch", "last_ms", "rows/s", "watermark", "state_rows"]
+    table = [
+        [r["query"], r["batches"], r["rows"], r["duplicates"], r["late_dropped"], r["last"]["batch_id"], r["last"]["batch_duration_ms"],
+         round(r["last"]["processed_rows_per_second"]), r["last"]["watermark"], r["last"]["state_rows"]]
+        for r in rows
+    ]
+    return format_table(headers, table)

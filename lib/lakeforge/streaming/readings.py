@@ -19,7 +19,7 @@ from lakeforge.streaming.config import CsvReplay, Faults, SimulatorSettings
 Clock = Callable[[], datetime]
 
 # Malformed payloads the bridge dead-letters, and those that reach silver and are quarantined there.
-DEAD_LETTER_KINDS = ("not_json", "too_large")
+DEAD_LETTER_KINDS = ("not_json", "too_large", "wrong_device")
 QUARANTINE_KINDS = ("bad_type", "out_of_range", "missing_device")
 
 
@@ -109,6 +109,8 @@ def malformed_message(kind: str, device: str, reading: dict, faults: Faults) -> 
         return Message(device, seq, raw=b"\x00\xfftemperature=" + str(reading["temperature"]).encode())
     if kind == "too_large":
         return Message(device, seq, reading={**reading, "note": "x" * faults.oversize_bytes})
+    if kind == "wrong_device":  # published on its own topic, claiming to be the next device
+        return Message(device, seq, reading={**reading, "device_id": device_id(int(device.removeprefix("dev-")) + 1)})
     if kind == "bad_type":
         return Message(device, seq, reading={**reading, "temperature": "hot"})
     if kind == "out_of_range":

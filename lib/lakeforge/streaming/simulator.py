@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 
 from lakeforge.streaming.config import IotConfig, KafkaSettings, MqttSettings
-from lakeforge.streaming.kafka import reliable_producer
+from lakeforge.streaming.kafka import produce_waiting, reliable_producer
 from lakeforge.streaming.mqtt import connect, device_login, device_topic
 from lakeforge.streaming.readings import Manifest, Message, device_id, fleet_messages, replay_messages
 
@@ -77,18 +77,23 @@ def publish_mqtt(
 
 def produce_kafka(settings: KafkaSettings, ticks: Iterable[list[Message]]) -> PublishStats:
     """The fast path for volume tests: the same payloads written straight to the telemetry topic."""
-    producer = reliable_producer(settings)
+    producer, failures = reliable_producer(settings), []
+
+    def on_delivery(error, _message) -> None:
+        if error is not None:
+            failures.append(error)
+
     sent, started = 0, time.monotonic()
-    try:
-        for tick in ticks:
-            for message in tick:
-                payload = message.encode(int(time.time() * 1000))
-                producer.send(settings.topics.telemetry.name, key=message.device_id.encode(), value=payload)
-                sent += 1
-        producer.flush()
-        return PublishStats(sent, time.monotonic() - started)
-    finally:
-        producer.close()
+    for tick in ticks:
+        for message in tick:
+            payload = message.encode(int(time.time() * 1000))
+            produce_waiting(producer, settings.topics.telemetry.name, payload, message.device_id.encode(), on_delivery)
+            sent += 1
+        producer.poll(0)  # serve delivery reports as they come
+    pending = producer.flush(120)
+    if pending or failures:
+        raise RuntimeError(f"Kafka did not confirm {pending + len(failures)} of {sent} records: {failures[:3]}")
+    return PublishStats(sent, time.monotonic() - started)
 
 
 def simulate(config: IotConfig, via: str = "mqtt", rate: float | None = None) -> tuple[Manifest, PublishStats]:

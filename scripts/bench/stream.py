@@ -1,0 +1,407 @@
+"""Benchmark: devices -> Mosquitto -> bridge -> Kafka -> Spark -> silver, sustained events/s per stage and
+publish-to-silver latency, with the raw Kafka producer on the same broker as the ceiling.
+
+    .venv/bin/python scripts/bench/stream.py [--rate 20000] [--seconds 60] [--devices 20]
+
+Writes bench/results/stream.json. The simulator offers `--rate` events/s for `--warmup` + `--seconds`
+(as many as one Python process publishing with paho can); the bridge and the streaming job (bronze and
+silver: the path the latency goal is about) run as `lakeforge bridge` and `lakeforge stream iot`, each
+in its own process, all on this machine's cores. Latency is silver's Delta commit time (the commit
+file's mtime: when the row became queryable) minus the publish time the simulator stamped in the
+reading. Then each stage runs alone on the same events, one after the other, to show which one limits
+the whole (`stages_alone_events_per_second`). A result measured with another bridge producer library
+is kept in the file as `previous`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from itertools import takewhile
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pyspark
+
+from lakeforge.config.models import read_secret
+from lakeforge.streaming.bridge import PRODUCER_LIBRARY
+from lakeforge.streaming.config import ProcessingTime, SimulatorSettings, load_iot_config, topic_names, with_own_topics, write_iot_config
+from lakeforge.streaming.kafka import delete_topics, ensure_topics, produce_waiting, reliable_producer
+from lakeforge.streaming.mqtt import bridge_login, connect, end_session
+from lakeforge.streaming.readings import Manifest, device_id, fleet_messages
+from lakeforge.streaming.services import IOT_SERVICES, services_up
+from lakeforge.streaming.simulator import publish_mqtt
+from lakeforge.streaming.tables import IotTables
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "bench" / "stream"
+GOALS = {"events_per_second": 20_000, "p95_latency_seconds": 3.0}
+
+
+def bench_config(tag: str, args, folder: str = "lakehouse"):
+    """conf/iot.yml on topics and a lakehouse of this run's own; bronze and silver only, clean readings."""
+    base = load_iot_config(ROOT / "conf/iot.yml", env="local")
+    storage = base.platform.storage.model_copy(update={"root": str(WORK / folder), "landing": str(WORK / "landing")})
+    stream = base.stream.model_copy(update={"stages": ["bronze", "silver"], "trigger": ProcessingTime(interval=args.trigger)})
+    return with_own_topics(base, tag).model_copy(
+        update={
+            "platform": base.platform.model_copy(update={"storage": storage}),
+            "bridge": base.bridge.model_copy(update={"client_id": f"bridge-{tag}", "stats_interval_seconds": 0.5}),
+            "stream": stream,
+        }
+    )
+
+
+def sample_payload(size_of: int = 20) -> list[bytes]:
+    readings = fleet_messages(SimulatorSettings(devices=size_of, readings_per_device=1), Manifest())
+    return [message.encode(int(time.time() * 1000)) for message in next(readings)]
+
+
+def producer_ceiling(config, library: str, seconds: float) -> dict:
+    """Raw producer throughput: the bridge's producer settings (idempotent, acks=all, keyed), the same
+    payloads, as fast as one Python thread can hand them over, for about `seconds`."""
+    topic = config.kafka.topics.telemetry.name
+    payloads = sample_payload()
+    keys = [f"dev-{n:04d}".encode() for n in range(1, len(payloads) + 1)]
+    if library == "confluent-kafka":
+        producer = reliable_producer(config.kafka)
+
+        def send(key: bytes, payload: bytes) -> None:
+            produce_waiting(producer, topic, payload, key)
+
+        serve_reports = lambda: producer.poll(0)  # noqa: E731
+    else:
+        producer = kafka_python_producer(config.kafka)
+
+        def send(key: bytes, payload: bytes) -> None:
+            producer.send(topic, key=key, value=payload)
+
+        serve_reports = lambda: None  # noqa: E731 - kafka-python serves them on its own thread
+    sent, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds:
+        for key, payload in zip(keys, payloads):
+            send(key, payload)
+        sent += len(payloads)
+        serve_reports()
+    producer.flush(60)
+    elapsed = time.monotonic() - started
+    return {"messages": sent, "seconds": round(elapsed, 2), "messages_per_second": round(sent / elapsed)}
+
+
+def kafka_python_producer(settings):
+    """kafka-python's producer with the bridge's settings: the client the bridge used before."""
+    from kafka import KafkaProducer
+
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
+        sasl_plain_username=read_secret(settings.user_env), sasl_plain_password=read_secret(settings.password_env),
+        acks="all", enable_idempotence=True, linger_ms=5, batch_size=256 * 1024, max_in_flight_requests_per_connection=5,
+    )
+
+
+class BridgeProcess:
+    """`lakeforge bridge` in its own process; its counter lines (every stats_interval_seconds) are kept
+    with their times."""
+
+    def __init__(self, conf_path: Path, lib: str | None = None) -> None:
+        command = [sys.executable, "-m", "lakeforge.cli", "bridge", "--conf", str(conf_path)]
+        env = {**os.environ, "PYTHONPATH": lib} if lib else None  # another build of the bridge, to compare
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        first = self.process.stdout.readline()
+        if json.loads(first or "{}") != {"bridge": "subscribed"}:
+            raise RuntimeError(f"the bridge did not subscribe: {first!r}")
+        self.samples: list[tuple[float, dict]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            document = json.loads(line)
+            self.samples.append((document["at"], document["bridge"]))
+
+    def forwarded_by(self) -> tuple[float, int]:
+        """(time, forwarded) of the latest counters."""
+        return (self.samples[-1][0], self.samples[-1][1]["forwarded"]) if self.samples else (time.time(), 0)
+
+    def rate_between(self, start: float, end: float) -> float:
+        """Messages forwarded per second between the samples nearest `start` and `end` (epoch seconds)."""
+        inside = [(at, counters["forwarded"]) for at, counters in self.samples if start <= at <= end]
+        if len(inside) < 2:
+            return 0.0
+        (first_at, first), (last_at, last) = inside[0], inside[-1]
+        return (last - first) / (last_at - first_at)
+
+    def stop(self) -> dict:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=120)
+        self._reader.join(10)
+        return self.samples[-1][1] if self.samples else {}
+
+
+def delta_commits(path: str) -> list[dict]:
+    """Each commit of an append-only Delta table: version, when its log file appeared, the files it added."""
+    log = Path(path) / "_delta_log"
+    commits = []
+    for entry in sorted(log.glob("*.json")) if log.is_dir() else []:
+        adds = []
+        for line in entry.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                adds.append((str(Path(path) / action["add"]["path"]), json.loads(action["add"]["stats"])["numRecords"]))
+        commits.append({"version": int(entry.stem), "at": entry.stat().st_mtime, "adds": adds})
+    return commits
+
+
+def committed_rows(path: str) -> int:
+    return sum(rows for commit in delta_commits(path) for _, rows in commit["adds"])
+
+
+def silver_latencies(silver: str) -> tuple[np.ndarray, np.ndarray]:
+    """(published_at epoch ms, commit time epoch ms) of every silver row."""
+    published, committed = [], []
+    for commit in delta_commits(silver):
+        for file, rows in commit["adds"]:
+            if rows:
+                column = pq.read_table(file, columns=["published_at"]).column("published_at").to_numpy()
+                published.append(column)
+                committed.append(np.full(len(column), commit["at"] * 1000.0))
+    if not published:
+        return np.array([]), np.array([])
+    return np.concatenate(published).astype(float), np.concatenate(committed)
+
+
+def progress_rates(progress: str, query: str, start: float = 0.0, end: float | None = None) -> dict:
+    """One query's micro-batches that started in [start, end]: rows/s over the window (if one is given)
+    and while busy."""
+    window = end is not None
+    end = end if window else time.time()
+    files = [file for commit in delta_commits(progress) for file, _ in commit["adds"]]
+    if not files:
+        return {}
+    table = pq.read_table(files).to_pandas()
+    started = table["started_at"].to_numpy().astype("datetime64[ns]").astype("int64") / 1e9  # UTC, the session time zone
+    batches = table[(table["query"] == query) & (started >= start) & (started <= end)]
+    rows, busy_ms = int(batches["num_input_rows"].sum()), float(batches["batch_duration_ms"].sum())
+    return {
+        "batches": len(batches),
+        "rows": rows,
+        "rows_per_second": round(rows / (end - start)) if window else None,
+        "rows_per_second_while_busy": round(rows / busy_ms * 1000) if busy_ms else None,
+        "batch_duration_ms_p50": float(batches["batch_duration_ms"].median()) if len(batches) else None,
+    }
+
+
+def wait_until(condition, timeout: float, every: float = 1.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+def percentiles_seconds(latencies_ms: np.ndarray, missing: int) -> dict:
+    """p50/p95/p99 over the events published in the window; `missing` events that never reached silver
+    count as infinitely late, so a percentile that falls among them is null."""
+    padded = np.concatenate([np.sort(latencies_ms), np.full(missing, np.inf)])
+    if not len(padded):
+        return {"p50": None, "p95": None, "p99": None}
+    values = {name: float(np.percentile(padded, q, method="higher")) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
+    return {name: (round(value / 1000, 3) if math.isfinite(value) else None) for name, value in values.items()}
+
+
+def publish_for(config, tag: str, seconds: float, devices: int, rate: float | None):
+    """The fleet publishing clean readings over MQTT for `seconds`, at `rate` events/s in all (None: unpaced)."""
+    per_device = rate / devices if rate else None
+    readings = math.ceil((per_device or 100_000) * seconds)
+    fleet = SimulatorSettings(devices=devices, readings_per_device=readings, rate_per_device=per_device or 1.0)
+    deadline = time.monotonic() + seconds
+    ticks = takewhile(lambda _: time.monotonic() < deadline, fleet_messages(fleet, Manifest()))
+    return publish_mqtt(config.mqtt, ticks, [device_id(n) for n in range(1, devices + 1)], per_device, client_prefix=f"sim-{tag}")
+
+
+def stream_job(conf_path: Path, log_name: str, *args: str) -> subprocess.Popen:
+    log = (WORK / log_name).open("w")
+    return subprocess.Popen([sys.executable, "-m", "lakeforge.cli", "stream", "iot", "--conf", str(conf_path), *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def park_session(config) -> None:
+    """Subscribe the bridge's persistent session and leave: the broker queues telemetry for it."""
+    client = connect(config.mqtt, bridge_login(config.mqtt), config.bridge.client_id, clean_session=False)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.subscribe(config.mqtt.topic_filter, qos=1)
+    if not subscribed.wait(10):
+        raise TimeoutError("no SUBACK for the parked bridge session")
+    client.disconnect()
+    client.loop_stop()
+
+
+def stages_alone(config, tag: str, args) -> dict:
+    """Each stage with the machine to itself, one after the other, on the same events: the simulator
+    publishing unpaced (the bridge's session offline, the broker queueing), then the bridge draining that
+    queue into Kafka, then the streaming job catching up on it (availableNow)."""
+    park_session(config)
+    published = publish_for(config, f"{tag}-alone", args.alone_seconds, args.devices, rate=None)
+    bridge = BridgeProcess(write_iot_config(config, WORK / "conf-alone"), args.bridge_lib)
+    started = time.time()
+    try:
+        if not wait_until(lambda: bridge.forwarded_by()[1] >= published.messages, timeout=180, every=0.2):
+            raise RuntimeError(f"the bridge forwarded {bridge.forwarded_by()[1]} of {published.messages} queued messages")
+        bridged_at, _ = bridge.forwarded_by()
+    finally:
+        bridge.stop()
+        end_session(config.mqtt, bridge_login(config.mqtt), config.bridge.client_id)
+    job = stream_job(WORK / "conf-alone" / "iot.yml", "stream-alone.log", "--available-now")
+    if job.wait(timeout=600) != 0:
+        raise RuntimeError(f"the catch-up failed; see {WORK / 'stream-alone.log'}")
+    progress = IotTables.of(config).progress
+    return {
+        "events": published.messages,
+        "simulator_publish_mqtt_qos1": round(published.per_second),
+        "bridge_forwarded": round(published.messages / (bridged_at - started)),
+        # a catch-up from a cold start: its first batch pays the JVM's warm-up
+        "spark_bronze": progress_rates(progress, f"{config.stream.name}.bronze"),
+        "spark_silver": progress_rates(progress, f"{config.stream.name}.silver"),
+    }
+
+
+def run_pipeline(config, tag: str, args) -> dict:
+    tables = IotTables.of(config)
+    conf_path = write_iot_config(config, WORK / "conf")
+    stream = stream_job(conf_path, "stream.log")
+    bridge = None
+    try:
+        if not wait_until(lambda: (Path(tables.checkpoints["bronze"]) / "metadata").exists(), timeout=180):
+            raise RuntimeError(f"the streaming job did not start its bronze query; see {WORK / 'stream.log'}")
+        bridge = BridgeProcess(conf_path, args.bridge_lib)
+        began = time.time()
+        published = publish_for(config, tag, args.warmup + args.seconds, args.devices, args.rate)
+        window = (began + args.warmup, began + args.warmup + args.seconds)
+        drained = wait_until(lambda: committed_rows(tables.silver) >= published.messages, timeout=args.drain)
+        bridge_final = bridge.stop()
+        end_session(config.mqtt, bridge_login(config.mqtt), config.bridge.client_id)  # or the broker keeps queueing for it
+    finally:
+        if bridge is not None and bridge.process.poll() is None:
+            bridge.process.kill()
+        stream.send_signal(signal.SIGTERM)  # stops the queries and flushes the progress table
+        stream.wait(timeout=120)
+
+    published_at, committed_at = silver_latencies(tables.silver)
+    in_window = (published_at >= window[0] * 1000) & (published_at <= window[1] * 1000)
+    never_arrived = published.messages - len(published_at)
+    latencies = committed_at[in_window] - published_at[in_window]
+    last_commit = committed_at.max() / 1000 if len(committed_at) else began
+    return {
+        "offered_events_per_second": args.rate,
+        "devices": args.devices,
+        "window_seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        "published": published.messages,
+        "reached_silver": len(published_at),
+        "drained_within_seconds": args.drain if drained else None,
+        "stages_events_per_second": {
+            "simulator_publish_mqtt_qos1": round(published.per_second),
+            "bridge_forwarded": round(bridge.rate_between(*window)),
+            "spark_bronze": progress_rates(tables.progress, f"{config.stream.name}.bronze", *window),
+            "spark_silver": progress_rates(tables.progress, f"{config.stream.name}.silver", *window),
+        },
+        # Everything that reached silver over the time from the first publish to the last silver commit.
+        "end_to_end_events_per_second": round(len(published_at) / (last_commit - began)) if len(published_at) else 0,
+        "latency_publish_to_silver_seconds": percentiles_seconds(latencies, never_arrived),
+        "latency_of_events_that_arrived_seconds": percentiles_seconds(latencies, 0),
+        "latency_samples": int(in_window.sum()) + never_arrived,
+        "bridge_counters": bridge_final,
+    }
+
+
+def previous_result(path: Path, bridge_producer: str) -> dict | None:
+    """The last result in the file if its bridge used another producer library (a before/after pair)."""
+    if not path.exists():
+        return None
+    earlier = json.loads(path.read_text())
+    if earlier.get("bridge_producer") == bridge_producer:
+        return earlier.get("previous")
+    return {key: value for key, value in earlier.items() if key not in ("benchmark", "previous")}
+
+
+def installed_producers() -> list[str]:
+    """confluent-kafka (the bridge's), and kafka-python while it is still installed, for comparison."""
+    try:
+        import kafka  # noqa: F401
+    except ImportError:
+        return ["confluent-kafka"]
+    return ["kafka-python", "confluent-kafka"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=GOALS["events_per_second"], help="offered events/s, the whole fleet")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
+    parser.add_argument("--warmup", type=float, default=10.0, help="publishing before the window (queries starting, JIT)")
+    parser.add_argument("--drain", type=float, default=25.0, help="how long to wait after publishing for silver to catch up")
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--trigger", default="1 second", help="processing-time trigger of bronze and silver")
+    parser.add_argument("--ceiling-seconds", type=float, default=3.0)
+    parser.add_argument("--alone-seconds", type=float, default=5.0, help="publishing time of the stages-alone run (0: skip it)")
+    parser.add_argument("--out", default=str(ROOT / "bench/results/stream.json"))
+    parser.add_argument("--bridge-lib", help="run the bridge from another checkout's lib/ (e.g. the kafka-python bridge, for a before/after)")
+    parser.add_argument("--bridge-label", default=PRODUCER_LIBRARY, help="the producer library that bridge uses, for the record")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()[0]  # other work on the machine competes for the same cores
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    tag = f"bench-{uuid.uuid4().hex[:6]}"
+    config = bench_config(tag, args)
+    services_up(None, IOT_SERVICES)  # idempotent; exports the brokers' logins into this process
+    ceiling_config = with_own_topics(config, f"{tag}-ceiling")
+    alone_config = bench_config(f"{tag}-alone", args, folder="alone")
+    for each in (config, ceiling_config, alone_config):
+        ensure_topics(each.kafka)
+    try:
+        ceiling = {library: producer_ceiling(ceiling_config, library, args.ceiling_seconds) for library in installed_producers()}
+        run = run_pipeline(config, tag, args)
+        alone = stages_alone(alone_config, tag, args) if args.alone_seconds else None
+    finally:
+        for each in (config, ceiling_config, alone_config):
+            delete_topics(each.kafka, topic_names(each))
+    latency = run["latency_publish_to_silver_seconds"]
+    out = Path(args.out)
+    report = {
+        "benchmark": "stream: devices -> Mosquitto -> bridge -> Kafka -> Spark bronze -> silver, sustained events/s and publish-to-silver latency",
+        "goals": {
+            "events_per_second": GOALS["events_per_second"],
+            "p95_latency_seconds": GOALS["p95_latency_seconds"],
+            "events_per_second_met": run["end_to_end_events_per_second"] >= GOALS["events_per_second"],
+            "p95_latency_met": latency["p95"] is not None and latency["p95"] <= GOALS["p95_latency_seconds"],
+        },
+        "machine": {
+            "cores": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__,
+            "load_average_1min_at_start": round(load_before, 2), "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        },
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "bridge_producer": args.bridge_label,
+        "kafka_producer_ceiling": ceiling,
+        "end_to_end": run,
+        "stages_alone_events_per_second": alone,
+        "previous": previous_result(out, args.bridge_label),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
