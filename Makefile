@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export LAKEFORGE_WORK ?= $(CURDIR)/.work
 
-.PHONY: help setup venv jars services-up services-down test demo demo-iot bench dist lock clean
+.PHONY: help setup venv jars services-up services-down test demo demo-iot demo-images bench dist lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,10 +34,17 @@ demo: services-up  ## set up, generate demo data (once) and run the customer-360
 demo-iot: setup  ## IoT: simulator, bridge and streaming job live for about a minute, then per-device windows and alerts (starts and stops the brokers it needs)
 	@.venv/bin/lakeforge demo-iot
 
+demo-images: setup  ## images: generate -> ingest -> (source pretraining if no weights) -> fine-tune on 2 processes -> batch inference
+	@.venv/bin/lakeforge generate images
+	@.venv/bin/lakeforge ingest images
+	@.venv/bin/lakeforge train images
+	@.venv/bin/lakeforge predict images
+
 bench: services-up  ## run the benchmarks; results in bench/results/*.json
 	@source scripts/services/env.sh && $(PY) scripts/bench/ingest.py $(BENCH_ARGS)
 	@$(PY) scripts/bench/train.py $(TRAIN_BENCH_ARGS)
 	@source scripts/services/env.sh && $(PY) scripts/bench/stream.py $(STREAM_BENCH_ARGS)
+	@$(PY) scripts/bench/images.py $(IMAGES_BENCH_ARGS)
 
 dist: venv  ## build the wheel to ship to a cluster (spark-submit --py-files, Databricks library)
 	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl

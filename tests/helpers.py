@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from lakeforge.config.loader import load_model
 from lakeforge.config.models import PipelineConfig
 
@@ -17,3 +19,17 @@ def one_source_pipeline(tmp_path: Path, name: str, source: dict, silver: dict) -
         "silver": {name: {"source": name, **silver}},
     }
     return load_model(PipelineConfig, data, origin=f"test pipeline {name}")
+
+
+def write_test_overlay(conf: Path, root: Path) -> None:
+    """conf/env/test.yml: Spark on 2 local cores (the session fixture's), lakehouse, landing and MLflow
+    (sqlite and artifacts) under root."""
+    overlay = {
+        "platform": {
+            "spark": {"master": "local[2]", "shuffle_partitions": 2, "jars_dir": None, "progress_bar": False, "log_level": "ERROR"},
+            "storage": {"root": str(root / "lakehouse"), "landing": str(root / "landing")},
+            "mlflow_tracking_uri": f"sqlite:///{root}/mlflow.db",
+        }
+    }
+    (conf / "env").mkdir(parents=True, exist_ok=True)
+    (conf / "env/test.yml").write_text(yaml.safe_dump(overlay, sort_keys=False))

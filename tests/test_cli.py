@@ -11,7 +11,7 @@ from lakeforge.cli import build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("command", ["generate", "ingest", "demo", "runs", "tables", "notebook"])
+@pytest.mark.parametrize("command", ["generate", "ingest", "demo", "runs", "tables", "notebook", "train", "predict"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_code:
         main([command, "--help"])

@@ -12,7 +12,7 @@ from pathlib import Path
 DEFAULT_CONF = "conf/customer360.yml"
 
 # Modules that add their own subcommands with `register(commands)`, one per lifecycle area.
-COMMAND_MODULES: tuple[str, ...] = ("lakeforge.training.commands", "lakeforge.streaming.commands")
+COMMAND_MODULES: tuple[str, ...] = ("lakeforge.training.commands", "lakeforge.streaming.commands", "lakeforge.images.commands")
 
 
 def work_dir() -> Path:
@@ -28,12 +28,16 @@ def session_for(config):
 def load(args):
     from lakeforge.config import load_pipeline_config
 
-    return load_pipeline_config(args.conf, env=args.env)
+    return load_pipeline_config(args.conf or DEFAULT_CONF, env=args.env)
 
 
 def cmd_generate(args) -> int:
     from lakeforge.demo.generate import generate_demo
 
+    if args.what == "images":
+        from lakeforge.images.commands import cmd_generate_images
+
+        return cmd_generate_images(args)
     config = load(args)
     manifest = generate_demo(Path(config.platform.storage.landing), work_dir() / "seed", customers=args.rows, seed=args.seed)
     print(json.dumps(manifest.to_dict(), indent=2))
@@ -44,6 +48,12 @@ def cmd_ingest(args) -> int:
     from lakeforge.pipelines.runner import PipelineRunner
     from lakeforge.reporting import print_run
 
+    if args.what == "images":
+        from lakeforge.images.commands import cmd_ingest_images
+
+        return cmd_ingest_images(args)
+    if args.path or args.manifest:
+        raise SystemExit("ingest: --path and --manifest are for `lakeforge ingest images`")
     config = load(args)
     run = PipelineRunner(session_for(config), config).execute(sources=args.source)
     print_run(run)
@@ -97,24 +107,29 @@ def cmd_notebook(args) -> int:
     return 0
 
 
-def add_common(parser: argparse.ArgumentParser, default_conf: str = DEFAULT_CONF) -> None:
-    """--conf and --env, shared by every subcommand that loads a config (areas pass their own default)."""
-    parser.add_argument("--conf", default=default_conf, help=f"config YAML (default {default_conf})")
+def add_common(parser: argparse.ArgumentParser, default_conf: str | None = DEFAULT_CONF) -> None:
+    """--conf and --env, shared by every subcommand that loads a config (areas pass their own default;
+    None: the command picks it)."""
+    parser.add_argument("--conf", default=default_conf, help=f"config YAML (default {default_conf or 'per kind'})")
     parser.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lakeforge.images.commands import add_image_arguments
+
     parser = argparse.ArgumentParser(prog="lakeforge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    generate = commands.add_parser("generate", help="write built-in demo data with known defects")
-    generate.add_argument("what", choices=["demo"])
+    generate = commands.add_parser("generate", help="write built-in demo data with known defects, or the image dataset")
+    generate.add_argument("what", choices=["demo", "images"])
     generate.add_argument("--rows", type=int, default=2000, help="customers to generate")
     generate.add_argument("--seed", type=int, default=7)
     generate.set_defaults(handler=cmd_generate)
 
-    ingest = commands.add_parser("ingest", help="run a pipeline: sources -> bronze -> silver -> gold")
+    ingest = commands.add_parser("ingest", help="run a pipeline: sources -> bronze -> silver -> gold (or: ingest images)")
+    ingest.add_argument("what", nargs="?", choices=["images"], help="images: image files -> Delta image tables (conf/images.yml)")
     ingest.add_argument("--source", action="append", help="only this source (repeatable; skips gold)")
+    add_image_arguments(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 
     demo = commands.add_parser("demo", help="generate demo data if missing, serve the demo API, run the pipeline")
@@ -131,8 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--json", action="store_true")
     tables.set_defaults(handler=cmd_tables)
 
-    for sub in (generate, ingest, demo, runs, tables):
+    for sub in (demo, runs, tables):
         add_common(sub)
+    for sub in (generate, ingest):  # the config's default depends on what is generated or ingested
+        add_common(sub, default_conf=None)
 
     notebook = commands.add_parser("notebook", help="run a Databricks source-format notebook locally, top to bottom")
     notebook.add_argument("path")

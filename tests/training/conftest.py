@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import write_test_overlay
 
 from lakeforge.training.sample_data import housing_frame, telco_frame, write_csv
 
@@ -48,15 +49,7 @@ def training_conf(tmp_path_factory, spark) -> Path:
     telco = write_csv(telco_frame(rows=700, seed=3), root / "data/telco.csv")
     housing = write_csv(housing_frame(rows=1000, seed=3), root / "data/housing.csv")
     conf = root / "conf"
-    (conf / "env").mkdir(parents=True)
-    overlay = {
-        "platform": {
-            "spark": {"master": "local[2]", "shuffle_partitions": 2, "jars_dir": None, "progress_bar": False, "log_level": "ERROR"},
-            "storage": {"root": str(root / "lakehouse"), "landing": str(root / "landing")},
-            "mlflow_tracking_uri": f"sqlite:///{root}/mlflow.db",
-        }
-    }
-    (conf / "env/test.yml").write_text(yaml.safe_dump(overlay, sort_keys=False))
+    write_test_overlay(conf, root)
     (conf / "churn.yml").write_text(yaml.safe_dump({**CHURN, "data": {**CHURN["data"], "path": str(telco)}}, sort_keys=False))
     (conf / "housing.yml").write_text(yaml.safe_dump({**HOUSING, "data": {**HOUSING["data"], "path": str(housing)}}, sort_keys=False))
     return conf

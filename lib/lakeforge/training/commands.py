@@ -1,13 +1,17 @@
-"""`lakeforge train churn|housing` and `lakeforge sample-data telco|housing`."""
+"""`lakeforge train churn|housing|images` and `lakeforge sample-data telco|housing`."""
 
 from __future__ import annotations
 
 import argparse
 
-TASK_CONFIGS = {"churn": "conf/churn.yml", "housing": "conf/housing.yml"}
+TASK_CONFIGS = {"churn": "conf/churn.yml", "housing": "conf/housing.yml", "images": "conf/images.yml"}
 
 
 def cmd_train(args) -> int:
+    if args.task == "images":
+        from lakeforge.images.commands import cmd_train_images
+
+        return cmd_train_images(args)
     from lakeforge.config import load_config
     from lakeforge.spark import build_spark
     from lakeforge.training.config import TrainingConfig
@@ -33,6 +37,7 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--data", default=None, help="CSV / Parquet / Delta path instead of the config's data")
     train.add_argument("--label", default=None, help="label column of --data")
     train.add_argument("--json", action="store_true", help="print the metrics summary as JSON")
+    train.add_argument("--weights", default=None, help="images: backbone weights to transfer from (a state_dict file)")
 
 
 def job_main(task: str, argv: list[str] | None = None) -> int:
@@ -45,8 +50,8 @@ def job_main(task: str, argv: list[str] | None = None) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser("train", help="train, cross-validate, report and register a churn or housing model")
-    train.add_argument("task", choices=sorted(TASK_CONFIGS), help="churn: classification; housing: regression")
+    train = commands.add_parser("train", help="train, validate, report and register a churn, housing or image model")
+    train.add_argument("task", choices=sorted(TASK_CONFIGS), help="churn: classification; housing: regression; images: transfer learning")
     add_train_arguments(train)
     train.set_defaults(handler=cmd_train)
 

@@ -8,7 +8,8 @@ from pyspark.sql import SparkSession
 
 from lakeforge.training.config import TrainingConfig
 from lakeforge.training.report import comparison_table, summary
-from lakeforge.training.tracking import TrackedRun, log_training
+from lakeforge.tracking import TrackedRun
+from lakeforge.training.tracking import log_training
 from lakeforge.training.train import TrainingResult, train_models
 
 

@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlparse
-
 import mlflow
 import numpy as np
 import pandas as pd
 import pyspark
-from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from lakeforge.tracking import TrackedRun, log_report, set_alias, tracked_run
 from lakeforge.training.crossval import CandidateResult
 from lakeforge.training.report import write_report
 from lakeforge.training.train import TrainingResult
 
 INPUT_EXAMPLE_ROWS = 5
-
-
-@dataclass(frozen=True)
-class TrackedRun:
-    run_id: str
-    model_name: str
-    model_version: str
-    alias: str
-    report_path: str
-
-    @property
-    def model_uri(self) -> str:
-        return f"models:/{self.model_name}@{self.alias}"
-
-
-def artifact_location(tracking_uri: str) -> str | None:
-    """A local sqlite backend keeps artifacts beside its database; servers choose their own."""
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme != "sqlite":
-        return None
-    return str(Path(parsed.path).resolve().parent / "mlartifacts")
-
-
-def experiment_id(name: str, tracking_uri: str) -> str:
-    existing = mlflow.get_experiment_by_name(name)
-    if existing is not None:
-        return existing.experiment_id
-    return mlflow.create_experiment(name, artifact_location=artifact_location(tracking_uri))
 
 
 def pip_requirements() -> list[str]:
@@ -81,16 +48,12 @@ def log_best_model(result: TrainingResult) -> str:
         input_example=example_pdf,
         pip_requirements=pip_requirements(),
     )
-    version = str(info.registered_model_version)
-    MlflowClient().set_registered_model_alias(tracking.registered_model, tracking.alias, version)
-    return version
+    return set_alias(info, tracking.registered_model, tracking.alias)
 
 
 def log_training(result: TrainingResult) -> TrackedRun:
     config = result.config
-    tracking_uri = config.platform.mlflow_tracking_uri or mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    with mlflow.start_run(experiment_id=experiment_id(config.tracking.experiment, tracking_uri), run_name=config.name) as run:
+    with tracked_run(config.platform, config.tracking.experiment, config.name) as run:
         validation, features = config.validation, config.features
         mlflow.log_params({
             **result.data.identity.as_params(),
@@ -106,15 +69,12 @@ def log_training(result: TrainingResult) -> TrackedRun:
             log_candidate(candidate, config.task)
         mlflow.log_metrics({f"test_{k}": v for k, v in result.best.test.items()})
         mlflow.log_metrics({f"baseline_{k}": v for k, v in result.baseline.items()})
-        with tempfile.TemporaryDirectory() as folder:
-            write_report(result, Path(folder))
-            mlflow.log_artifacts(folder, "report")
+        report_path = log_report(lambda folder: write_report(result, folder))
         version = log_best_model(result)
-        report_uri = mlflow.get_artifact_uri("report/report.md")
     return TrackedRun(
         run_id=run.info.run_id,
         model_name=config.tracking.registered_model,
         model_version=version,
         alias=config.tracking.alias,
-        report_path=report_uri.removeprefix("file://"),
+        report_path=report_path,
     )

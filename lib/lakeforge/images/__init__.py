@@ -1,0 +1,1 @@
+"""Image transfer learning: Delta image tables, Petastorm feeding, distributed PyTorch fine-tuning."""
