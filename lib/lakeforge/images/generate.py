@@ -97,7 +97,7 @@ def render(shape: str, size: int, rng: np.random.Generator) -> Image.Image:
     colour = (background + rng.integers(80, 176, 3)) % 256  # always distinct from the background
     image = Image.new("RGB", (size, size), tuple(int(c) for c in background))
     canvas = ImageDraw.Draw(image)
-    radius = size * rng.uniform(0.18, 0.36)
+    radius = size * rng.uniform(0.25, 0.42)
     centre = (rng.uniform(radius, size - radius), rng.uniform(radius, size - radius))
     SHAPES[shape](canvas, rng, centre, radius, tuple(int(c) for c in colour))
     pixels = np.asarray(image, dtype=np.int16) + rng.normal(0, 12, (size, size, 3)).astype(np.int16)
