@@ -39,11 +39,14 @@ BATCH = 32
 LOADER_GOAL = 0.8
 
 
-def images_per_s(batches) -> tuple[float, int]:
-    started, seen = time.perf_counter(), 0
+def pass_rates(batches) -> dict:
+    """images/s over one whole pass, and the seconds to the first batch. (Petastorm decodes a whole row
+    group before its first batch, so a rate "after the first batch" would flatter it.)"""
+    started, seen, first = time.perf_counter(), 0, None
     for images, _ in batches:
+        first = first or time.perf_counter()
         seen += len(images)
-    return seen / (time.perf_counter() - started), seen
+    return {"images": seen, "first_batch_seconds": round(first - started, 3), "images_per_s": round(seen / (time.perf_counter() - started), 1)}
 
 
 def bench_loaders(spark, config: ImagesConfig, silver) -> dict:
@@ -52,16 +55,15 @@ def bench_loaders(spark, config: ImagesConfig, silver) -> dict:
     source = petastorm_source(spark, everything, classes, config.model.image_size, None, f"file://{WORK / 'petastorm'}", shards=1)
     try:
         with source.batches("train", rank=0, world=1, batch_size=BATCH, train=False, endless=False) as batches:
-            petastorm_rate, petastorm_seen = images_per_s(batches)
+            petastorm = pass_rates(batches)
     finally:
         source.delete()
     folder = ImageFolder(config.data.path, transform=image_transform(config.model.image_size, None))
-    plain_rate, plain_seen = images_per_s(DataLoader(folder, batch_size=BATCH, shuffle=True, num_workers=0))
+    plain = pass_rates(DataLoader(folder, batch_size=BATCH, shuffle=True, num_workers=0))
+    ratio = petastorm["images_per_s"] / plain["images_per_s"]
     return {
-        "images": plain_seen, "petastorm_images": petastorm_seen,
-        "petastorm_images_per_s": round(petastorm_rate, 1), "imagefolder_images_per_s": round(plain_rate, 1),
-        "ratio_petastorm_over_imagefolder": round(petastorm_rate / plain_rate, 3),
-        "goal": f">= {LOADER_GOAL}", "goal_met": petastorm_rate / plain_rate >= LOADER_GOAL,
+        "petastorm": petastorm, "imagefolder": plain, "ratio_petastorm_over_imagefolder": round(ratio, 3),
+        "goal": f">= {LOADER_GOAL}", "goal_met": ratio >= LOADER_GOAL,
     }
 
 
@@ -82,7 +84,7 @@ def bench_training(spark, config: ImagesConfig, silver, processes: int, epochs: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-class", type=int, default=250)
+    parser.add_argument("--per-class", type=int, default=500)
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per phase in the training runs")
     args = parser.parse_args()

@@ -8,6 +8,8 @@ the same two methods.
 from __future__ import annotations
 
 import io
+import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,10 +44,19 @@ class BatchSource(Protocol):
         ...
 
 
+# Petastorm modules that call pyarrow's deprecated legacy API (FutureWarning on every use).
+PETASTORM_WARNING_MODULES = ("spark.spark_dataset_converter", "fs_utils", "etl.dataset_metadata", "reader", "unischema")
+
+
 def quiet_petastorm() -> None:
-    """Petastorm 0.13 drives pyarrow's legacy API; its deprecation warnings are not ours to fix."""
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(petastorm|pyarrow)(\..*)?")
-    warnings.filterwarnings("ignore", category=FutureWarning, message=".*pyarrow.*")
+    """Petastorm 0.13 drives pyarrow's legacy API; its deprecation warnings are not ours to fix. Also
+    for the rank processes TorchDistributor starts, which import petastorm before any of our code runs."""
+    modules = [f"petastorm.{module}" for module in PETASTORM_WARNING_MODULES]
+    for module in modules:
+        warnings.filterwarnings("ignore", category=FutureWarning, module=re.escape(module) + "$")
+    rules = [f"ignore::FutureWarning:{module}" for module in modules]
+    inherited = [rule for rule in os.environ.get("PYTHONWARNINGS", "").split(",") if rule]
+    os.environ["PYTHONWARNINGS"] = ",".join(dict.fromkeys([*inherited, *rules]))
 
 
 def image_transform(image_size: int, augment: AugmentSpec | None):
@@ -118,9 +129,9 @@ def petastorm_source(spark: SparkSession, silver: DataFrame, classes: list[str],
                      augment: AugmentSpec | None, cache_dir: str, shards: int, seed: int = 42) -> PetastormSource:
     """Converters over the silver table's splits, rows in random order (silver is grouped by class);
     each split is written in `shards` x 2 row groups, so every rank's shard has rows."""
+    quiet_petastorm()
     from petastorm.spark import SparkDatasetConverter, make_spark_converter
 
-    quiet_petastorm()
     spark.conf.set(SparkDatasetConverter.PARENT_CACHE_DIR_URL_CONF, cache_dir)
     rows = labelled(silver, classes)
     converters = {
