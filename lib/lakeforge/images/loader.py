@@ -45,7 +45,7 @@ class BatchSource(Protocol):
 
 
 # Petastorm modules that call pyarrow's deprecated legacy API (FutureWarning on every use).
-PETASTORM_WARNING_MODULES = ("spark.spark_dataset_converter", "fs_utils", "etl.dataset_metadata", "reader", "unischema")
+PETASTORM_WARNING_MODULES = ("spark.spark_dataset_converter", "fs_utils", "etl.dataset_metadata", "reader", "unischema", "arrow_reader_worker")
 
 
 def quiet_petastorm() -> None:
