@@ -25,11 +25,11 @@ services-down:  ## stop the services started by services-up
 	@bash scripts/services/mosquitto.sh down
 	@bash scripts/services/postgres.sh down
 
-test: services-up  ## set up and run the whole test suite
-	@source scripts/services/env.sh && $(PY) -m pytest $(PYTEST_ARGS)
+test: setup  ## set up and run the whole test suite (starts the services it needs, stops those it started)
+	@bash scripts/services/with-services.sh $(PY) -m pytest $(PYTEST_ARGS)
 
-demo: services-up  ## set up, generate demo data (once) and run the customer-360 pipeline end to end
-	@source scripts/services/env.sh && .venv/bin/lakeforge demo && .venv/bin/lakeforge train churn
+demo: setup  ## set up, generate demo data (once) and run the customer-360 pipeline end to end, then churn training
+	@bash scripts/services/with-services.sh bash -c '.venv/bin/lakeforge demo && .venv/bin/lakeforge train churn'
 
 demo-iot: setup  ## IoT: simulator, bridge and streaming job live for about a minute, then per-device windows and alerts (starts and stops the brokers it needs)
 	@.venv/bin/lakeforge demo-iot

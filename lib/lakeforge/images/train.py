@@ -19,6 +19,7 @@ from lakeforge.images.loader import petastorm_source
 from lakeforge.images.model import imagenet_checkpoint
 from lakeforge.images.predict import predict_images
 from lakeforge.tables.layout import Lakehouse
+from lakeforge.training.stratified import balanced_weights
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,13 @@ def silver_images(spark: SparkSession, config_root: str, table: str) -> DataFram
     return spark.read.format("delta").load(Lakehouse(config_root).silver(table))
 
 
-def class_weights(silver: DataFrame, classes: list[str]) -> list[float]:
-    """n / (k * n_c) over the training split: each class weighs the same in the loss."""
-    counts = {row["label"]: row["count"] for row in silver.where(F.col("split") == "train").groupBy("label").count().collect()}
-    total = sum(counts.values())
-    return [total / (len(classes) * counts[name]) for name in classes]
-
-
 def fit_distributed(spark: SparkSession, config: ImagesConfig, silver: DataFrame, phases: list[Phase],
                     init_weights: str | None, name: str, weighted: bool, augment: bool = True) -> FitResult:
     """Petastorm converters over `silver`, then `fit` on every rank; the converters' cache is removed after."""
     training, work = config.training, Path(config.work_dir).resolve()
-    classes = sorted(row["label"] for row in silver.where(F.col("split") == "train").select("label").distinct().collect())
+    # Balanced class weights over the training split; their keys are the classes the model learns.
+    weights = balanced_weights(silver.where(F.col("split") == "train"), "label")
+    classes = sorted(weights)
     run_dir = work / "runs" / f"{name}-{uuid.uuid4().hex[:8]}"
     run_dir.mkdir(parents=True)
     source = petastorm_source(spark, silver, classes, config.model.image_size, training.augment if augment else None,
@@ -72,7 +68,7 @@ def fit_distributed(spark: SparkSession, config: ImagesConfig, silver: DataFrame
         job = FitJob(
             source=source, classes=classes, backbone=config.model.backbone, image_size=config.model.image_size,
             phases=phases, batch_size=training.batch_size,
-            class_weights=class_weights(silver, classes) if weighted else None,
+            class_weights=[weights[name] for name in classes] if weighted else None,
             init_weights=init_weights, checkpoint=str(run_dir / "model.pt"), seed=training.seed,
         )
         ranks = run_on_ranks(fit, training.distribution, run_dir / "ranks", job)

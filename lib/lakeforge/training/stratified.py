@@ -42,9 +42,9 @@ def assign_folds(frame: DataFrame, folds: int, seed: int, stratified: bool) -> D
     return positioned.withColumn(FOLD, (F.col("__pos") % folds).cast("int")).drop("__pos", "__group_rows")
 
 
-def balanced_weights(frame: DataFrame) -> dict[float, float]:
+def balanced_weights(frame: DataFrame, label: str = LABEL) -> dict:
     """n / (classes * n_class) per class, as scikit-learn's class_weight='balanced'."""
-    counts = {row[LABEL]: row["count"] for row in frame.groupBy(LABEL).count().collect()}
+    counts = {row[label]: row["count"] for row in frame.groupBy(label).count().collect()}
     total = sum(counts.values())
     return {label: total / (len(counts) * count) for label, count in counts.items()}
 
