@@ -43,11 +43,17 @@ def experiment_id(name: str, tracking_uri: str) -> str:
     return mlflow.create_experiment(name, artifact_location=artifact_location(tracking_uri))
 
 
-@contextmanager
-def tracked_run(platform: PlatformConfig, experiment: str, run_name: str) -> Iterator[mlflow.ActiveRun]:
-    """A run in `experiment` on the platform's tracking URI (or MLFLOW_TRACKING_URI's)."""
+def use_tracking_uri(platform: PlatformConfig) -> str:
+    """The platform's tracking URI, or MLFLOW_TRACKING_URI's when the config names none."""
     tracking_uri = platform.mlflow_tracking_uri or mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(tracking_uri)
+    return tracking_uri
+
+
+@contextmanager
+def tracked_run(platform: PlatformConfig, experiment: str, run_name: str) -> Iterator[mlflow.ActiveRun]:
+    """A run in `experiment` on the platform's tracking URI."""
+    tracking_uri = use_tracking_uri(platform)
     with mlflow.start_run(experiment_id=experiment_id(experiment, tracking_uri), run_name=run_name) as run:
         yield run
 

@@ -71,18 +71,18 @@ def cmd_train_images(args) -> int:
 
 
 def cmd_predict_images(args) -> int:
-    import mlflow
     from pyspark.sql import functions as F
 
     from lakeforge.images.predict import checkpoint_from_registry, predict_images, write_predictions
     from lakeforge.tables.layout import Lakehouse
+    from lakeforge.tracking import use_tracking_uri
 
     config = load(args)
     spark = session(config)
     lakehouse = Lakehouse(config.platform.storage.root)
     checkpoint, model_uri = args.checkpoint, args.checkpoint
     if checkpoint is None:
-        mlflow.set_tracking_uri(config.platform.mlflow_tracking_uri or mlflow.get_tracking_uri())
+        use_tracking_uri(config.platform)
         model_uri = f"models:/{config.tracking.registered_model}@{config.tracking.alias}"
         checkpoint = checkpoint_from_registry(model_uri, Path(config.work_dir) / "predict" / "model.pt")
     images = spark.read.format("delta").load(lakehouse.silver(args.table or config.data.table))

@@ -129,15 +129,16 @@ def ingest_images(spark: SparkSession, spec: ImageDataSpec, lakehouse: Lakehouse
             decode_images(pending, spec).withColumn("sha256", F.sha2("content", 256)),
             _table_or_empty(spark, silver, ["path", "sha256"]),
         ).withColumn("_run_id", F.lit(run.run_id)).localCheckpoint(eager=True)
+        totals = checked.agg(F.count("*").alias("read"),
+                             F.count(F.when(F.col("error").isNull(), F.col("duplicate_of"))).alias("duplicates")).first()
         counts = run.layer(spec.table, "silver")
-        counts.read = checked.count()
+        counts.read = totals["read"]
         good = assign_split(checked.where(F.col("error").isNull() & F.col("duplicate_of").isNull()), spec.split)
         written = delta.merge_upsert(spark, good.select(*SILVER_COLUMNS), silver, keys=["path"], latest_by=None)
         rejected = quarantine_rows(checked)
         quarantined = delta.merge_upsert(spark, rejected, quarantine, keys=["path"], latest_by=None)
-        duplicates = rejected.where(F.col("_reasons")[0].startswith("duplicate of ")).count()
         counts.written, counts.inserted = written.source_rows, written.inserted
-        counts.deduplicated, counts.quarantined = duplicates, quarantined.source_rows - duplicates
+        counts.deduplicated, counts.quarantined = totals["duplicates"], quarantined.source_rows - totals["duplicates"]
     except Exception as error:
         record_run(spark, lakehouse, run, error)
         raise

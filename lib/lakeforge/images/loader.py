@@ -76,11 +76,15 @@ def image_transform(image_size: int, augment: AugmentSpec | None):
     return transforms.Compose([*steps, transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
 
 
+def to_tensors(images, transform) -> list[torch.Tensor]:
+    """Stored PNG bytes -> transformed tensors: the one decoding used in training and inference."""
+    return [transform(Image.open(io.BytesIO(data)).convert("RGB")) for data in images]
+
+
 def decode_batch(rows: pd.DataFrame, image_size: int, augment: AugmentSpec | None) -> pd.DataFrame:
     """Petastorm TransformSpec function: PNG bytes -> 'features' arrays (the binary column is dropped,
     PyTorch's collate cannot take it)."""
-    transform = image_transform(image_size, augment)
-    features = [transform(Image.open(io.BytesIO(data)).convert("RGB")).numpy() for data in rows["image"]]
+    features = [tensor.numpy() for tensor in to_tensors(rows["image"], image_transform(image_size, augment))]
     return pd.DataFrame({"features": features, "label": rows["label"].astype(np.int64)})
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from lakeforge.images.loader import image_transform
+from lakeforge.images.loader import image_transform, to_tensors
 from lakeforge.images.model import load_checkpoint, save_checkpoint
 from lakeforge.tables import delta
 
@@ -46,7 +44,7 @@ def predict_column(checkpoint: str, batch_size: int):
             rows = []
             for start in range(0, len(images), batch_size):
                 chunk = images.iloc[start : start + batch_size]
-                tensors = torch.stack([transform(Image.open(io.BytesIO(data)).convert("RGB")) for data in chunk])
+                tensors = torch.stack(to_tensors(chunk, transform))
                 with torch.no_grad():
                     probabilities = torch.softmax(model(tensors), dim=1).numpy().astype(np.float64)
                 rows += [(classes[p.argmax()], float(p.max()), p.tolist()) for p in probabilities]
@@ -55,11 +53,11 @@ def predict_column(checkpoint: str, batch_size: int):
     return predict
 
 
-def predict_images(images: DataFrame, checkpoint: str, batch_size: int = 64) -> DataFrame:
-    """path, label (if present), prediction, probability, probabilities for each image row."""
+def predict_images(images: DataFrame, checkpoint: str, batch_size: int = 64,
+                   keep: tuple[str, ...] = ("path", "label", "split")) -> DataFrame:
+    """The `keep` columns present in `images`, then prediction, probability, probabilities per row."""
     scored = images.withColumn("_p", predict_column(checkpoint, batch_size)("image"))
-    keep = [c for c in ("path", "label", "split") if c in images.columns]
-    return scored.select(*keep, "_p.*")
+    return scored.select(*[c for c in keep if c in images.columns], "_p.*")
 
 
 def write_predictions(spark: SparkSession, predictions: DataFrame, path: str, model_uri: str) -> int:

@@ -123,8 +123,7 @@ def resolve_weights(spark: SparkSession, config: ImagesConfig, given: str | None
 
 def score_test_split(silver: DataFrame, checkpoint: str) -> pd.DataFrame:
     test = silver.where(F.col("split") == "test")
-    scored = predict_images(test, checkpoint).join(test.select("path", "image"), "path")
-    return scored.select("path", "label", "prediction", "probability", "image").toPandas()
+    return predict_images(test, checkpoint, keep=("path", "label", "image")).drop("probabilities").toPandas()
 
 
 def train_images(spark: SparkSession, config: ImagesConfig, weights: Weights, from_scratch: bool = False) -> ImageTrainingResult:
