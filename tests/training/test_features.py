@@ -12,6 +12,7 @@ from lakeforge.training.columns import LABEL, check_label, detect_roles, with_la
 from lakeforge.training.config import DataSpec, FeatureSpec, PcaSpec
 from lakeforge.training.features import FEATURES, choose_pca_k, encoding_stages, preprocessing_stages
 from lakeforge.training.importance import named_importance
+from lakeforge.training.pipeline import PersistingPipeline
 from lakeforge.training.sample_data import telco_frame
 
 
@@ -71,3 +72,21 @@ def test_importance_is_named_by_original_column_and_category(telco):
     assert len(names) == len(set(names)) == len(roles.numeric) + sum(
         train.select(c).distinct().count() for c in roles.categorical
     )
+
+
+def test_persisting_pipeline_fits_the_same_model_and_releases_its_cache(spark, telco, tmp_path):
+    train, roles = telco
+    stages = preprocessing_stages(roles, FeatureSpec(), "classification", None)
+    classifier = LogisticRegression(featuresCol=FEATURES, labelCol=LABEL, maxIter=50)
+    cached_before = spark.sparkContext._jsc.getPersistentRDDs().size()
+
+    persisted = PersistingPipeline(stages=[*stages, classifier]).fit(train)
+    plain = Pipeline(stages=[*stages, classifier]).fit(train)
+
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() == cached_before
+    assert [type(stage) for stage in persisted.stages] == [type(stage) for stage in plain.stages]
+    assert np.allclose(persisted.stages[-1].coefficients.toArray(), plain.stages[-1].coefficients.toArray())
+    persisted.write().save(str(tmp_path / "model"))  # an ordinary PipelineModel
+    reloaded = PipelineModel.load(str(tmp_path / "model")).transform(train).select("probability").collect()
+    expected = plain.transform(train).select("probability").collect()
+    assert np.allclose([row.probability[1] for row in reloaded], [row.probability[1] for row in expected])

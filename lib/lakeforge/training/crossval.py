@@ -8,7 +8,7 @@ from functools import reduce
 from typing import Any
 
 import numpy as np
-from pyspark.ml import Pipeline, PipelineModel, Transformer
+from pyspark.ml import PipelineModel, Transformer
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, Evaluator, RegressionEvaluator
 from pyspark.ml.functions import vector_to_array
 from pyspark.ml.tuning import CrossValidator, CrossValidatorModel
@@ -19,6 +19,7 @@ from lakeforge.training.columns import LABEL
 from lakeforge.training.config import ModelSpec, ValidationSpec
 from lakeforge.training.estimators import build_estimator, describe_params, param_grid
 from lakeforge.training.metrics import classification_metrics, regression_metrics, summarize
+from lakeforge.training.pipeline import PersistingPipeline
 from lakeforge.training.sampling import TrainingFoldSampler
 from lakeforge.training.stratified import FOLD
 from lakeforge.training.thresholds import best_threshold
@@ -83,7 +84,7 @@ def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelS
     estimator = build_estimator(name, spec, task, weighted=validation.class_weights, seed=validation.seed)
     grid = param_grid(name, spec, estimator)
     last = estimator if validation.sampling == "none" else TrainingFoldSampler(estimator, validation.sampling, validation.seed)
-    return Pipeline(stages=[*preprocessing, last]), grid
+    return PersistingPipeline(stages=[*preprocessing, last]), grid
 
 
 def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec) -> CandidateResult:
