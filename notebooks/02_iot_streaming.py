@@ -54,9 +54,10 @@ print(f"injected: {manifest.to_dict()}")
 # COMMAND ----------
 
 # MAGIC %md
-# MAGIC ## 2. Kafka → bronze → silver → gold + alerts
-# MAGIC A scheduled catch-up (`availableNow`): each query processes what is new since its checkpoint and
-# MAGIC stops. With a processing-time trigger (`lakeforge stream iot`) the same queries run continuously.
+# MAGIC ## 2. Kafka → bronze and silver → gold + alerts
+# MAGIC Bronze and silver both read the topic (`stream.silver.source: kafka`), so silver never waits for
+# MAGIC bronze's commit. A scheduled catch-up (`availableNow`): each query processes what is new since its
+# MAGIC checkpoint and stops. With a processing-time trigger (`lakeforge stream iot`) the same queries run continuously.
 
 # COMMAND ----------
 

@@ -112,7 +112,7 @@ def register(commands) -> None:
     bridge = commands.add_parser("bridge", help="forward MQTT telemetry to Kafka until SIGTERM")
     bridge.set_defaults(handler=cmd_bridge)
 
-    stream = commands.add_parser("stream", help="run the streaming job: Kafka -> bronze -> silver -> gold + alerts")
+    stream = commands.add_parser("stream", help="run the streaming job: Kafka -> bronze and silver -> gold + alerts")
     stream.add_argument("what", choices=["iot"])
     stream.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until SIGTERM)")
     stream.add_argument("--available-now", action="store_true", help="catch up on everything new, then stop")

@@ -99,6 +99,11 @@ Trigger = Annotated[ProcessingTime | AvailableNow, Field(discriminator="kind")]
 
 class SilverSettings(StrictModel):
     table: str = "iot_telemetry"
+    # kafka: silver reads the telemetry topic itself, beside bronze, so a reading is queryable one
+    # micro-batch after it reaches Kafka instead of two. bronze: silver is derived from the bronze
+    # table (to rebuild it from the raw records). Switching on an existing lakehouse needs a new silver
+    # table and checkpoint: the checkpoint's offsets belong to one source.
+    source: Literal["kafka", "bronze"] = "kafka"
     columns: dict[str, ColumnRule]
     expectations: list[ExpectationRule] = Field(default_factory=list)
     # A (device_id, seq) seen again within this much event time is a duplicate; older arrivals are

@@ -1,4 +1,4 @@
-"""The IoT streaming job: four queries, Kafka -> bronze -> silver -> gold windows and alerts.
+"""The IoT streaming job: four queries, Kafka -> bronze and silver -> gold windows and alerts.
 
 Each query has its own checkpoint (offsets and state) and writes idempotently, so killing the job at
 any point and starting it again neither loses nor duplicates a row:
@@ -41,8 +41,8 @@ def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str,
     if stage == "bronze":
         writer, trigger = read_telemetry(spark, config).transform(as_bronze).writeStream.format("delta"), stream.trigger
     elif stage == "silver":
-        bronze = spark.readStream.format("delta").load(tables.bronze)
-        silver = refine_telemetry(bronze, stream.silver, run_id)
+        records = read_telemetry(spark, config).transform(as_bronze) if stream.silver.source == "kafka" else spark.readStream.format("delta").load(tables.bronze)
+        silver = refine_telemetry(records, stream.silver, run_id)
         writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name))
         trigger = stream.trigger
     elif stage == "gold":
@@ -73,8 +73,10 @@ def as_catch_up(config: IotConfig) -> IotConfig:
     return config.model_copy(update={"stream": config.stream.model_copy(update={"trigger": AvailableNow()})})
 
 
-def _input_ready(spark: SparkSession, tables: IotTables, stage: str) -> bool:
-    source = {"silver": tables.bronze, "gold": tables.silver, "alerts": tables.silver}.get(stage)
+def _input_ready(spark: SparkSession, config: IotConfig, stage: str) -> bool:
+    tables = IotTables.of(config)
+    silver_input = tables.bronze if config.stream.silver.source == "bronze" else None
+    source = {"silver": silver_input, "gold": tables.silver, "alerts": tables.silver}.get(stage)
     return source is None or delta.exists(spark, source)
 
 
@@ -100,7 +102,7 @@ def run_stream(
         deadline = None if seconds is None else time.monotonic() + seconds
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             # A stage starts once the table it reads exists (a first run creates them in order).
-            for stage in [stage for stage in pending if _input_ready(spark, tables, stage)]:
+            for stage in [stage for stage in pending if _input_ready(spark, config, stage)]:
                 queries.append(start_stage(spark, config, stage, run_id, catch_up=False))
                 pending.remove(stage)
             stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
