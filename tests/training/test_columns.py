@@ -55,3 +55,22 @@ def test_unreadable_labels_are_named_and_positive_label_reads_them(raw, spark):
     spec = DataSpec(label="status", positive_label="churned")
     check_label(odd, spec, "classification")
     assert [r[LABEL] for r in odd.transform(with_label(spec, "classification")).collect()] == [1.0, 0.0, 0.0]
+
+
+def test_distinct_counts_are_exact_at_the_cut_offs(spark):
+    """Distinct values are estimated, then counted exactly near the id and max_categories cut-offs."""
+    rows = 20_000
+    frame = spark.range(rows).selectExpr(
+        "concat('a', cast(id AS string)) AS account",  # unique: an id
+        "concat('a', cast(least(id, 19998) AS string)) AS almost_unique",  # one value repeated: not an id
+        "concat('c', cast(id % 50 AS string)) AS fifty",  # exactly max_categories
+        "concat('c', cast(id % 51 AS string)) AS fifty_one",
+        "if(id % 2 = 0, 'Yes', 'No') AS label",
+    )
+    roles = detect_roles(frame, DataSpec(label="label", max_categories=50))
+    assert roles.excluded == {
+        "account": "id-like: unique per row",
+        "almost_unique": f"{rows - 1} distinct values > max_categories 50",
+        "fifty_one": "51 distinct values > max_categories 50",
+    }
+    assert roles.categorical == ("fifty",)

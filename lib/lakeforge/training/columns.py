@@ -34,21 +34,41 @@ def cleaned_text(column: str) -> Column:
     return F.when(F.lower(text).isin(*NULL_TOKENS), None).otherwise(text)
 
 
-def text_profile(frame: DataFrame, columns: list[str]) -> dict[str, dict[str, int]]:
-    """Per text column: non-blank values, how many parse as numbers, distinct values (one Spark job)."""
+def text_profile(frame: DataFrame, columns: list[str], max_categories: int) -> dict[str, dict[str, int]]:
+    """Per text column: rows, non-blank values, how many parse as numbers, distinct values.
+
+    Distinct values are estimated in the same pass (HyperLogLog, 5% error): exact distinct counts of
+    many columns make Spark expand every row once per column. They are counted exactly only where the
+    estimate is near a cut-off that decides the role (as many as the rows: an id; max_categories).
+    Only text that starts like a number is parsed: a failed cast costs an exception, and words are
+    most of a categorical column (15.6 s against 5.1 s for the Telco columns of a million rows).
+    """
     aggregates = [F.count(F.lit(1)).alias("__rows")]
     for i, column in enumerate(columns):
         text = cleaned_text(column)
         aggregates += [
             F.count(text).alias(f"c{i}_present"),
-            F.count(text.try_cast("double")).alias(f"c{i}_numeric"),
-            F.count_distinct(text).alias(f"c{i}_distinct"),
+            F.count(F.when(text.rlike("^[-+.0-9]"), text.try_cast("double"))).alias(f"c{i}_numeric"),
+            F.approx_count_distinct(text).alias(f"c{i}_distinct"),
         ]
     row = frame.agg(*aggregates).first().asDict()
-    return {
+    profile = {
         column: {"rows": row["__rows"], **{key: row[f"c{i}_{key}"] for key in ("present", "numeric", "distinct")}}
         for i, column in enumerate(columns)
     }
+    near = [
+        column for column, stats in profile.items()
+        if _near(stats["distinct"], stats["rows"]) or _near(stats["distinct"], max_categories)
+    ]
+    if near:
+        exact = frame.agg(*[F.count_distinct(cleaned_text(column)).alias(f"c{i}") for i, column in enumerate(near)]).first()
+        for i, column in enumerate(near):
+            profile[column]["distinct"] = exact[f"c{i}"]
+    return profile
+
+
+def _near(estimate: int, cut_off: int) -> bool:
+    return abs(estimate - cut_off) <= 0.25 * cut_off + 1  # five times the estimate's standard error
 
 
 def text_role(stats: dict[str, int], max_categories: int) -> tuple[str, str]:
@@ -85,7 +105,7 @@ def detect_roles(frame: DataFrame, spec: DataSpec) -> ColumnRoles:
             text_columns.append(name)
         else:
             excluded[name] = f"type {column.dataType.simpleString()} is not a feature type"
-    for name, stats in text_profile(frame, text_columns).items() if text_columns else ():
+    for name, stats in text_profile(frame, text_columns, spec.max_categories).items() if text_columns else ():
         role, reason = text_role(stats, spec.max_categories)
         if role == "excluded":
             excluded[name] = reason
