@@ -32,3 +32,8 @@ def as_bronze(df: DataFrame) -> DataFrame:
         F.col("timestamp").alias("kafka_timestamp"),
         F.current_timestamp().alias("_ingested_at"),
     )
+
+
+def kafka_records(spark: SparkSession, config: IotConfig) -> DataFrame:
+    """The topic in bronze's columns: what bronze stores, and what silver refines when it reads Kafka."""
+    return read_telemetry(spark, config).transform(as_bronze)

@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from lakeforge.streaming.anomalies import write_alerts_batch
-from lakeforge.streaming.bronze import as_bronze, read_telemetry
+from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
 from lakeforge.streaming.gold import merge_windows, windowed_stream
 from lakeforge.streaming.progress import ProgressRecorder
@@ -39,9 +39,10 @@ def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str,
     stream, tables = config.stream, IotTables.of(config)
     name = f"{stream.name}.{stage}"
     if stage == "bronze":
-        writer, trigger = read_telemetry(spark, config).transform(as_bronze).writeStream.format("delta"), stream.trigger
+        writer, trigger = kafka_records(spark, config).writeStream.format("delta"), stream.trigger
     elif stage == "silver":
-        records = read_telemetry(spark, config).transform(as_bronze) if stream.silver.source == "kafka" else spark.readStream.format("delta").load(tables.bronze)
+        from_kafka = stream.silver.source == "kafka"
+        records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
         silver = refine_telemetry(records, stream.silver, run_id)
         writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name))
         trigger = stream.trigger

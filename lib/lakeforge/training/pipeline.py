@@ -6,27 +6,22 @@ from pyspark import StorageLevel
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 
-from lakeforge.training.columns import LABEL
-from lakeforge.training.features import FEATURES
-from lakeforge.training.stratified import WEIGHT
-
 
 class PersistingPipeline(Pipeline):
-    """Fits the preprocessing stages, then the final estimator on persisted (features, label, weight).
+    """Fits the preprocessing stages, then the final estimator on their persisted output.
 
     Spark's Pipeline.fit hands the last estimator a lazily transformed frame, so each of its passes
     (LogisticRegression makes two before it iterates, GBT several per tree) casts, indexes, one-hot
-    encodes and assembles the raw rows again; assembling alone costs about 7 us a row. Only the columns
-    the estimator reads are kept in memory, and only while it fits. The result is an ordinary
-    PipelineModel, saved and loaded like any other.
+    encodes and assembles the raw rows again; assembling alone costs about 7 us a row. The frame is kept
+    in memory only while the estimator fits. The result is an ordinary PipelineModel, saved and
+    loaded like any other.
     """
 
     def _fit(self, dataset: DataFrame) -> PipelineModel:
         *preprocessing, estimator = self.getStages()
         features = Pipeline(stages=preprocessing).fit(dataset)
-        encoded = features.transform(dataset)
-        kept = [column for column in (FEATURES, LABEL, WEIGHT) if column in encoded.columns]
-        encoded = encoded.select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
+        # Every column stays: a wrapped estimator (the training-fold sampler) may read more than features.
+        encoded = features.transform(dataset).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             model = estimator.fit(encoded)
         finally:
