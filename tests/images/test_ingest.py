@@ -69,10 +69,13 @@ def test_split_is_stratified_and_the_same_on_every_run(spark, ingested, tmp_path
         assert abs(counts.get("train", 0) - shares.train * len(rows)) <= 1, label
         assert abs(counts.get("val", 0) - shares.val * len(rows)) <= 1, label
         assert counts.get("test", 0) >= 1, label
-    # A second lakehouse ingesting the same folder assigns every file the same split.
-    ingest_images(spark, ingested.data, Lakehouse(str(tmp_path / "again")))
+    # A copy of the folder elsewhere, in a second lakehouse: every file gets the same split.
+    copy = shutil.copytree(ingested.data.path, tmp_path / "moved" / "images")
+    ingest_images(spark, ingested.data.model_copy(update={"path": str(copy)}), Lakehouse(str(tmp_path / "again")))
     second = silver_split(spark, Lakehouse(str(tmp_path / "again")))
-    merged = first.merge(second, on="path", suffixes=("_first", "_second"))
+    for frame in (first, second):
+        frame["file"] = frame["path"].str.split("/").str[-2:].str.join("/")
+    merged = first.merge(second, on="file", suffixes=("_first", "_second"))
     assert len(merged) == len(first) == len(second)
     assert (merged["split_first"] == merged["split_second"]).all()
 

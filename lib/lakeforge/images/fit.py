@@ -8,6 +8,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -130,7 +131,9 @@ def fit(rank: int, world: int, job: FitJob) -> dict:
     torch.manual_seed(job.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     model = build_model(job.backbone, len(job.classes))
     transferred = transfer_backbone(model, job.init_weights) if job.init_weights else 0
-    torch.manual_seed(job.seed + rank)  # different augmentations per rank
+    # Different augmentations per rank; numpy drives Petastorm's shuffling queue.
+    torch.manual_seed(job.seed + rank)
+    np.random.seed(job.seed + rank)
     history: list[dict] = []
     for phase in job.phases:
         if phase.epochs:

@@ -83,9 +83,9 @@ def mark_duplicates(decoded: DataFrame, kept: DataFrame) -> DataFrame:
 
 
 def assign_split(images: DataFrame, split: SplitSpec) -> DataFrame:
-    """train / val / test within each label by a hash of the path: every class keeps its shares (to one
-    image) and the same files always get the same split."""
-    order = Window.partitionBy("label").orderBy(F.xxhash64("path"), "path")
+    """train / val / test within each label by a hash of the file name: every class keeps its shares (to
+    one image) and the same files get the same split wherever the folder is mounted."""
+    order = Window.partitionBy("label").orderBy(F.xxhash64(F.element_at(F.split("path", "/"), -1)), "path")
     position = (F.row_number().over(order) - 1) / F.count("*").over(Window.partitionBy("label"))
     return images.withColumn(
         "split", F.when(position < split.train, "train").when(position < split.train + split.val, "val").otherwise("test")

@@ -95,6 +95,7 @@ class PetastormSource:
     converters: dict
     image_size: int
     augment: AugmentSpec | None  # None: no augmentation, also in training
+    seed: int  # seeds each rank's row-group shuffle
 
     def rows(self, split: str) -> int:
         return len(self.converters[split])
@@ -113,7 +114,7 @@ class PetastormSource:
         # shard now and then, without an error.
         with self.converters[split].make_torch_dataloader(
             transform_spec=spec, batch_size=batch_size, num_epochs=None if endless else 1,
-            cur_shard=rank, shard_count=world, reader_pool_type="dummy", shuffle_row_groups=train,
+            cur_shard=rank, shard_count=world, reader_pool_type="dummy", shuffle_row_groups=train, seed=self.seed + rank,
             shuffling_queue_capacity=SHUFFLE_BATCHES * batch_size if train else 0,
         ) as loader:
             yield ((batch["features"], batch["label"]) for batch in loader)
@@ -131,17 +132,20 @@ def labelled(silver: DataFrame, classes: list[str]) -> DataFrame:
 
 def petastorm_source(spark: SparkSession, silver: DataFrame, classes: list[str], image_size: int,
                      augment: AugmentSpec | None, cache_dir: str, shards: int, seed: int = 42) -> PetastormSource:
-    """Converters over the silver table's splits, rows in random order (silver is grouped by class);
-    each split is written in `shards` x 2 row groups, so every rank's shard has rows."""
+    """Converters over the silver table's splits, rows in a random but repeatable order (silver is grouped
+    by class); each split is written in `shards` x 2 row groups, so every rank's shard has rows."""
     quiet_petastorm()
     from petastorm.spark import SparkDatasetConverter, make_spark_converter
 
     spark.conf.set(SparkDatasetConverter.PARENT_CACHE_DIR_URL_CONF, cache_dir)
     rows = labelled(silver, classes)
+    # Placed and ordered by a hash of the bytes, not rand() or ranges sampled from the input files: the
+    # same row groups whatever order the files were listed in.
+    order = F.xxhash64("image", F.lit(seed))
     converters = {
         split: make_spark_converter(
-            rows.where(F.col("split") == split).drop("split").repartition(2 * shards).sortWithinPartitions(F.rand(seed))
+            rows.where(F.col("split") == split).drop("split").repartition(2 * shards, order).sortWithinPartitions(order)
         )
         for split in SPLITS
     }
-    return PetastormSource(converters, image_size, augment)
+    return PetastormSource(converters, image_size, augment, seed)
