@@ -27,6 +27,12 @@ def notebook_env(monkeypatch, training_conf):
     return run
 
 
+def assert_selected_by_the_reported_metric(candidate, metric: str) -> None:
+    """CrossValidator's score for the chosen params is the mean of the per-fold metric reported."""
+    chosen = next(g for g in candidate.grid if all(g[k] == v for k, v in candidate.best_params.items()))
+    assert chosen["mean"] == pytest.approx(candidate.cv[metric]["mean"], abs=1e-9), candidate.name
+
+
 def assert_registered(namespace: dict) -> None:
     tracked, config = namespace["tracked"], namespace["config"]
     version = MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "challenger")
@@ -43,6 +49,7 @@ def test_churn_notebook_beats_the_majority_baseline_and_registers_the_challenger
         # Majority-class baseline: ROC-AUC 0.5, churn-class F1 0. Margins: +0.2 AUC, F1 >= 0.5.
         assert candidate.test["roc_auc"] >= result.baseline["roc_auc"] + 0.2, candidate.name
         assert candidate.test["f1"] >= 0.5 > result.baseline["f1"], candidate.name
+        assert_selected_by_the_reported_metric(candidate, "roc_auc")
     assert len(next(c for c in result.candidates if c.name == "logistic_regression").grid) == 2  # regParam grid
     assert stage_named(result.best.model, "UnivariateFeatureSelectorModel") is not None
     assert_registered(namespace)
@@ -60,4 +67,5 @@ def test_housing_notebook_beats_the_mean_baseline(notebook_env):
         # Mean baseline: R2 0. Margin: RMSE at most 70% of the baseline's, R2 >= 0.5.
         assert candidate.test["rmse"] <= 0.7 * result.baseline["rmse"], candidate.name
         assert candidate.test["r2"] >= 0.5 and candidate.cv["r2"]["mean"] >= 0.5, candidate.name
+        assert_selected_by_the_reported_metric(candidate, "rmse")
     assert_registered(namespace)

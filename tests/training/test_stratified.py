@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from lakeforge.training.columns import LABEL, ColumnRoles
 from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
-from lakeforge.training.crossval import candidate_pipeline, selection_evaluator
+from lakeforge.training.crossval import SelectionEvaluator, candidate_pipeline
 from lakeforge.training.features import preprocessing_stages
 from lakeforge.training.stratified import FOLD, assign_folds, split_train_test
 
@@ -66,7 +66,7 @@ def test_over_sampling_touches_training_folds_only(spark, labelled):
     validation = ValidationSpec(folds=folds, sampling="over")
     spec = ModelSpec(kind="logistic_regression", params={"maxIter": 5})
     pipeline, grid = candidate_pipeline(preprocessing_stages(roles, FeatureSpec(), "classification", None), "lr", spec, "classification", validation)
-    model = CrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=selection_evaluator("classification"),
+    model = CrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=SelectionEvaluator("classification"),
                            numFolds=folds, foldCol=FOLD, collectSubModels=True).fit(data)
     for fold in range(folds):
         validation_ids = {r.row_id for r in data.where(F.col(FOLD) == fold).select("row_id").collect()}
