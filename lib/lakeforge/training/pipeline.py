@@ -6,6 +6,8 @@ from pyspark import StorageLevel
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 
+from lakeforge.training.features import FEATURES
+
 
 class PersistingPipeline(Pipeline):
     """Fits the preprocessing stages, then the final estimator on their persisted output.
@@ -20,8 +22,11 @@ class PersistingPipeline(Pipeline):
     def _fit(self, dataset: DataFrame) -> PipelineModel:
         *preprocessing, estimator = self.getStages()
         features = Pipeline(stages=preprocessing).fit(dataset)
-        # Every column stays: a wrapped estimator (the training-fold sampler) may read more than features.
-        encoded = features.transform(dataset).persist(StorageLevel.MEMORY_AND_DISK)
+        # The rows as given plus their features: a wrapped estimator (the training-fold sampler) may read
+        # any input column, but the stages' intermediate columns would only take memory (an 800k-row
+        # LR fit: 48 s with them, 38-41 s without).
+        kept = [f"`{column}`" for column in dataset.columns] + [FEATURES]
+        encoded = features.transform(dataset).select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             model = estimator.fit(encoded)
         finally:
