@@ -1,5 +1,5 @@
 """The saved pipeline: raw rows in (unseen categories, blank numbers), PCA sized by explained variance,
-importance named by original columns."""
+importance named by original columns; what training leaves cached."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import pytest
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression
 
+from lakeforge.config import load_config
 from lakeforge.training.columns import LABEL, check_label, detect_roles, with_label
-from lakeforge.training.config import DataSpec, FeatureSpec, PcaSpec
+from lakeforge.training.config import DataSpec, FeatureSpec, PcaSpec, TrainingConfig
 from lakeforge.training.features import FEATURES, choose_pca_k, encoding_stages, preprocessing_stages
 from lakeforge.training.importance import named_importance
 from lakeforge.training.pipeline import PersistingPipeline
 from lakeforge.training.sample_data import telco_frame
+from lakeforge.training.train import prepare
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +93,17 @@ def test_persisting_pipeline_fits_the_same_model_and_releases_its_cache(spark, t
     reloaded = PipelineModel.load(str(tmp_path / "model")).transform(train).select("probability").collect()
     expected = plain.transform(train).select("probability").collect()
     assert np.allclose([row.probability[1] for row in reloaded], [row.probability[1] for row in expected])
+
+
+def test_prepared_data_keeps_only_the_train_and_test_rows_cached(spark, training_conf):
+    config = load_config(training_conf / "churn.yml", TrainingConfig, env="test")
+    cached_before = set(spark.sparkContext._jsc.getPersistentRDDs().keys())
+    data = prepare(spark, config)
+    try:
+        added = set(spark.sparkContext._jsc.getPersistentRDDs().keys()) - cached_before
+        # Two caches, train and test; the labelled frame they were cut from is released.
+        assert len(added) == 2
+        assert data.train.is_cached and data.test.is_cached
+    finally:
+        data.train.unpersist()
+        data.test.unpersist()

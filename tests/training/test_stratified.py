@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from lakeforge.training.columns import LABEL, ColumnRoles
 from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
 from lakeforge.training.crossval import SelectionEvaluator, candidate_pipeline
-from lakeforge.training.features import preprocessing_stages
+from lakeforge.training.features import FEATURES, preprocessing_stages
 from lakeforge.training.stratified import FOLD, assign_folds, split_train_test
 
 POSITIVES, NEGATIVES = 137, 863
@@ -62,18 +62,20 @@ def test_shuffled_folds_for_regression_are_even_and_mixed(labelled):
 def test_over_sampling_touches_training_folds_only(spark, labelled):
     folds = 3
     data = assign_folds(labelled, folds, seed=3, stratified=True).cache()
-    roles = ColumnRoles(numeric=("x",), categorical=())
+    # row_id is a feature, unscaled, so the rows a fit saw are known from its features alone.
+    roles = ColumnRoles(numeric=("row_id", "x"), categorical=())
     validation = ValidationSpec(folds=folds, sampling="over")
     spec = ModelSpec(kind="logistic_regression", params={"maxIter": 5})
-    pipeline, grid = candidate_pipeline(preprocessing_stages(roles, FeatureSpec(), "classification", None), "lr", spec, "classification", validation)
+    stages = preprocessing_stages(roles, FeatureSpec(scaler="none"), "classification", None)
+    pipeline, grid = candidate_pipeline(stages, "lr", spec, "classification", validation)
     model = CrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=SelectionEvaluator("classification"),
                            numFolds=folds, foldCol=FOLD, collectSubModels=True).fit(data)
     for fold in range(folds):
         validation_ids = {r.row_id for r in data.where(F.col(FOLD) == fold).select("row_id").collect()}
         training_ids = {r.row_id for r in data.where(F.col(FOLD) != fold).select("row_id").collect()}
         # The classifier's training summary holds exactly the rows it was fitted on.
-        fitted_rows = model.subModels[fold][0].stages[-1].summary.predictions.select("row_id", LABEL).collect()
-        fitted_ids = Counter(r.row_id for r in fitted_rows)
+        fitted_rows = model.subModels[fold][0].stages[-1].summary.predictions.select(FEATURES, LABEL).collect()
+        fitted_ids = Counter(int(r[FEATURES][0]) for r in fitted_rows)
         assert not validation_ids & set(fitted_ids), f"fold {fold}: validation rows reached the fit"
         assert set(fitted_ids) == training_ids
         labels = Counter(r[LABEL] for r in fitted_rows)

@@ -6,7 +6,9 @@ from pyspark import StorageLevel
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 
+from lakeforge.training.columns import LABEL
 from lakeforge.training.features import FEATURES
+from lakeforge.training.stratified import WEIGHT
 
 
 class PersistingPipeline(Pipeline):
@@ -22,11 +24,11 @@ class PersistingPipeline(Pipeline):
     def _fit(self, dataset: DataFrame) -> PipelineModel:
         *preprocessing, estimator = self.getStages()
         features = Pipeline(stages=preprocessing).fit(dataset)
-        # The rows as given plus their features: a wrapped estimator (the training-fold sampler) may read
-        # any input column, but the stages' intermediate columns would only take memory (an 800k-row
-        # LR fit: 48 s with them, 38-41 s without).
-        kept = [f"`{column}`" for column in dataset.columns] + [FEATURES]
-        encoded = features.transform(dataset).select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
+        # Only what the estimators here read (the training-fold sampler too): features, label, weight.
+        # An 800k-row LR fit: 19 s so, 28 s keeping the input columns as well, 48 s keeping every column.
+        encoded = features.transform(dataset)
+        kept = [column for column in (FEATURES, LABEL, WEIGHT) if column in encoded.columns]
+        encoded = encoded.select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             model = estimator.fit(encoded)
         finally:

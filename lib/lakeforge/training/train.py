@@ -57,7 +57,12 @@ def prepare(spark: SparkSession, config: TrainingConfig) -> PreparedData:
     if validation.class_weights:
         train = train.transform(with_class_weights(balanced_weights(train)))
     train = assign_folds(train, validation.folds, validation.seed, stratified).cache()
-    prepared = PreparedData(train=train, test=test.cache(), roles=roles, identity=identity)
+    test = test.cache()
+    # Both caches are filled from the labelled rows, which are then let go: kept, a notebook's session
+    # would hold the data twice for as long as it runs.
+    train.count(), test.count()
+    labelled.unpersist()
+    prepared = PreparedData(train=train, test=test, roles=roles, identity=identity)
     if config.features.pca is not None:
         prepared.pca_k, prepared.pca_input_dimension = choose_pca_k(train, roles, config.features)
     return prepared
