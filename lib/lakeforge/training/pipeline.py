@@ -12,13 +12,13 @@ from lakeforge.training.stratified import WEIGHT
 
 
 class PersistingPipeline(Pipeline):
-    """Fits the preprocessing stages, then the final estimator on their persisted output.
+    """Fits the preprocessing stages, then the final estimator on persisted (features, label, weight).
 
     Spark's Pipeline.fit hands the last estimator a lazily transformed frame, so each of its passes
     (LogisticRegression makes two before it iterates, GBT several per tree) casts, indexes, one-hot
-    encodes and assembles the raw rows again; assembling alone costs about 7 us a row. The frame is kept
-    in memory only while the estimator fits. The result is an ordinary PipelineModel, saved and
-    loaded like any other.
+    encodes and assembles the raw rows again; assembling alone costs about 7 us a row. Only the columns
+    the estimator reads are kept in memory, and only while it fits. The result is an ordinary
+    PipelineModel, saved and loaded like any other.
     """
 
     def _fit(self, dataset: DataFrame) -> PipelineModel:
