@@ -30,6 +30,9 @@ LOCAL_CONF = {
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+    # Streaming checkpoints through FileSystem.rename: the default FileContext rename asks Hadoop's local
+    # file system for link status, which forks `readlink` twice per file, several times per micro-batch.
+    "spark.sql.streaming.checkpointFileManagerClass": "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager",
 }
 
 

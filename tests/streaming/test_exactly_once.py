@@ -1,5 +1,6 @@
 """Exactly-once into Delta: the streaming job is SIGKILLed several times while it works through more
-than 50k events (with duplicates) and restarted; silver then holds every (device_id, seq) once."""
+than 50k events (with duplicates) and restarted; bronze then holds every Kafka record once and silver
+every (device_id, seq) once."""
 
 import os
 import signal
@@ -30,7 +31,7 @@ def test_sigkilled_job_writes_each_reading_exactly_once(spark, make_config, tmp_
     config = make_config(devices=50, readings_per_device=1000, faults=Faults(duplicate_probability=0.02))
     config = config.model_copy(update={"stream": config.stream.model_copy(update={"stages": ["bronze", "silver"], "max_offsets_per_trigger": 6000})})
     tables = IotTables.of(config)
-    manifest, _ = simulate(config, via="kafka")
+    manifest, produced = simulate(config, via="kafka")
     assert manifest.valid_count >= 50_000 and manifest.duplicates > 0
     conf_path = write_iot_config(config, tmp_path / "conf")
 
@@ -46,6 +47,8 @@ def test_sigkilled_job_writes_each_reading_exactly_once(spark, make_config, tmp_
         job.wait()
     assert run_job(conf_path, "--available-now").wait(timeout=300) == 0
 
+    bronze = spark.read.format("delta").load(tables.bronze)
+    assert bronze.count() == bronze.select("partition", "offset").distinct().count() == produced.messages
     silver = spark.read.format("delta").load(tables.silver)
     per_key = silver.groupBy("device_id", "seq").count()
     assert per_key.where(F.col("count") > 1).count() == 0

@@ -146,7 +146,9 @@ class StreamSettings(StrictModel):
     name: str = "iot"
     bronze_table: str = "iot_telemetry"
     progress_table: str = "stream_progress"
-    trigger: Trigger = Field(default_factory=ProcessingTime)  # bronze and silver
+    trigger: Trigger = Field(default_factory=ProcessingTime)  # silver: the latency path (it reads Kafka itself)
+    # Bronze archives the same records off the latency path: fewer, larger batches leave the cores to silver.
+    bronze_trigger: ProcessingTime = Field(default_factory=lambda: ProcessingTime(interval="10 seconds"))
     max_offsets_per_trigger: int = Field(default=50_000, ge=1)
     starting_offsets: Literal["earliest", "latest"] = "earliest"
     progress_flush_seconds: float = 5.0

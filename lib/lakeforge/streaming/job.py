@@ -2,8 +2,7 @@
 
 Each query has its own checkpoint (offsets and state) and writes idempotently, so killing the job at
 any point and starting it again neither loses nor duplicates a row:
-- bronze: Delta's streaming sink commits each batch once per checkpoint;
-- silver and alerts: foreachBatch appends with (txnAppId, txnVersion = batch id);
+- bronze, silver and alerts: foreachBatch appends made once per batch id (streaming/sink.py);
 - gold: foreachBatch MERGE that replaces each updated window.
 """
 
@@ -21,6 +20,7 @@ from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
 from lakeforge.streaming.gold import merge_windows, windowed_stream
 from lakeforge.streaming.progress import ProgressRecorder
 from lakeforge.streaming.silver import refine_telemetry, write_silver_batch
+from lakeforge.streaming.sink import MicroBatchAppender
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables import delta
 from lakeforge.tables.audit import new_run_id
@@ -39,7 +39,8 @@ def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str,
     stream, tables = config.stream, IotTables.of(config)
     name = f"{stream.name}.{stage}"
     if stage == "bronze":
-        writer, trigger = kafka_records(spark, config).writeStream.format("delta"), stream.trigger
+        bronze = MicroBatchAppender(tables.bronze, f"{name}:bronze")
+        writer, trigger = kafka_records(spark, config).writeStream.foreachBatch(bronze.append), stream.bronze_trigger
     elif stage == "silver":
         from_kafka = stream.silver.source == "kafka"
         records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
@@ -57,7 +58,7 @@ def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str,
         raise ValueError(f"unknown stage '{stage}', expected one of {STAGES}")
     writer = with_trigger(writer, AvailableNow() if catch_up else trigger)
     writer = writer.queryName(name).option("checkpointLocation", tables.checkpoints[stage])  # exactly-once across restarts
-    return writer.start(tables.bronze) if stage == "bronze" else writer.start()
+    return writer.start()
 
 
 def stop_between_batches(query: StreamingQuery, timeout: float = 60.0) -> None:

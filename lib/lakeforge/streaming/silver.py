@@ -14,7 +14,7 @@ from lakeforge.pipelines.medallion import METADATA, as_quarantine_rows
 from lakeforge.quality.cleansing import CORRUPT_RECORD, cleanse_columns
 from lakeforge.quality.expectations import split_valid_and_quarantined, tag_rule_failures
 from lakeforge.streaming.config import SilverSettings
-from lakeforge.tables import delta
+from lakeforge.streaming.sink import MicroBatchAppender
 
 KAFKA_TIMESTAMP = "_kafka_timestamp"
 SILVER_BATCH = "_silver_batch"  # the silver micro-batch that wrote the row (joins the progress table)
@@ -89,18 +89,18 @@ def silver_columns(settings: SilverSettings) -> list[str]:
 
 
 def write_silver_batch(settings: SilverSettings, silver_path: str, quarantine_path: str, app_id: str):
-    """foreachBatch writer: valid rows to silver, the rest to quarantine, each append idempotent by
-    (app_id, batch_id), so a batch replayed after a crash commits nothing twice."""
+    """foreachBatch writer: valid rows to silver, the rest to quarantine, each table's append made once
+    per batch id, so a batch replayed after a crash commits nothing twice."""
+    silver = MicroBatchAppender(silver_path, f"{app_id}:silver")
+    quarantine = MicroBatchAppender(quarantine_path, f"{app_id}:quarantine")
 
     def write(batch: DataFrame, batch_id: int) -> None:
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             valid, rejected = split_valid_and_quarantined(batch)
-            if not valid.isEmpty():
-                rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
-                delta.append(rows, silver_path, app_id=f"{app_id}:silver", version=batch_id)
-            if not rejected.isEmpty():
-                delta.append(as_quarantine_rows(rejected, settings.table), quarantine_path, app_id=f"{app_id}:quarantine", version=batch_id)
+            rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
+            silver.append(None if valid.isEmpty() else rows, batch_id)
+            quarantine.append(None if rejected.isEmpty() else as_quarantine_rows(rejected, settings.table), batch_id)
         finally:
             batch.unpersist()
 
