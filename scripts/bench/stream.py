@@ -1,16 +1,19 @@
 """Benchmark: devices -> Mosquitto -> bridge -> Kafka -> Spark -> silver, sustained events/s per stage and
 publish-to-silver latency, with the raw Kafka producer on the same broker as the ceiling.
 
-    .venv/bin/python scripts/bench/stream.py [--rate 20000] [--seconds 60] [--devices 20]
+    .venv/bin/python scripts/bench/stream.py [--rate 20000] [--latency-rate 1000] [--seconds 60] [--devices 20]
 
 Writes bench/results/stream.json. The simulator offers `--rate` events/s for `--warmup` + `--seconds`
 (as many as one Python process publishing with paho can); the bridge and the streaming job (bronze and
 silver: the path the latency goal is about) run as `lakeforge bridge` and `lakeforge stream iot`, each
 in its own process, all on this machine's cores. Latency is silver's Delta commit time (the commit
 file's mtime: when the row became queryable) minus the publish time the simulator stamped in the
-reading. Then each stage runs alone on the same events, one after the other, to show which one limits
-the whole (`stages_alone_events_per_second`). A result measured with another bridge producer library
-is kept in the file as `previous`.
+reading. A second run offers `--latency-rate`, below what the machine sustains, for the latency a
+queue does not dominate (`below_capacity`). Both runs record the CPU each component used over the
+window (`cpu`), and `cpu_budget` scales the first run's CPU per event to the goal rate: the cores the
+pipeline would need, against the cores there are. Then each stage runs alone on the same events, one
+after the other, to show which one limits the whole (`stages_alone_events_per_second`). A result
+measured with another bridge producer library is kept in the file as `previous`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from itertools import takewhile
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow.parquet as pq
 import pyspark
 
@@ -46,6 +50,7 @@ from lakeforge.streaming.tables import IotTables
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "bench" / "stream"
+SERVICES = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "services"  # scripts/services/*.sh
 GOALS = {"events_per_second": 20_000, "p95_latency_seconds": 3.0}
 
 
@@ -211,6 +216,48 @@ def wait_until(condition, timeout: float, every: float = 1.0) -> bool:
     return True
 
 
+def cpu_seconds(pid: int, with_children: bool) -> float:
+    """User + system CPU time of a process (and its descendants, e.g. the stream job's JVM)."""
+    try:
+        process = psutil.Process(pid)
+        processes = [process, *process.children(recursive=True)] if with_children else [process]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for each in processes:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+class CpuMeter:
+    """CPU seconds each component used between mark() and the next mark(): what an event costs where."""
+
+    def __init__(self, components: dict[str, tuple[int, bool]]) -> None:
+        self.components = components  # name -> (pid, count its children)
+        self.marks: list[tuple[float, dict[str, float]]] = []
+
+    def mark(self) -> None:
+        self.marks.append((time.monotonic(), {name: cpu_seconds(pid, kids) for name, (pid, kids) in self.components.items()}))
+
+    def report(self, events: int) -> dict:
+        (start, first), (end, last) = self.marks[0], self.marks[-1]
+        used = {name: last[name] - first[name] for name in self.components}
+        return {
+            "window_seconds": round(end - start, 1),
+            "events": events,
+            "cores_used": {name: round(seconds / (end - start), 2) for name, seconds in used.items()},
+            "cpu_ms_per_event": {name: round(seconds * 1000 / events, 4) for name, seconds in used.items()} if events else None,
+        }
+
+
+def service_pid(name: str) -> int:
+    return int((SERVICES / name / f"{name}.pid").read_text().split()[0])
+
+
 def percentiles_seconds(latencies_ms: np.ndarray, missing: int) -> dict:
     """p50/p95/p99 over the events published in the window; `missing` events that never reached silver
     count as infinitely late, so a percentile that falls among them is null."""
@@ -277,7 +324,8 @@ def stages_alone(config, tag: str, args) -> dict:
     }
 
 
-def run_pipeline(config, tag: str, args) -> dict:
+def run_pipeline(config, tag: str, args, rate: float) -> dict:
+    """The whole pipeline with `rate` events/s offered for warmup + seconds; latency and CPU over the window."""
     tables = IotTables.of(config)
     conf_path = write_iot_config(config, WORK / "conf")
     stream = stream_job(conf_path, "stream.log")
@@ -286,8 +334,17 @@ def run_pipeline(config, tag: str, args) -> dict:
         if not wait_until(lambda: (Path(tables.checkpoints["bronze"]) / "metadata").exists(), timeout=180):
             raise RuntimeError(f"the streaming job did not start its bronze query; see {WORK / 'stream.log'}")
         bridge = BridgeProcess(conf_path, args.bridge_lib)
+        cpu = CpuMeter({
+            "simulator": (os.getpid(), False),  # this process publishes (paho's threads)
+            "mosquitto": (service_pid("mosquitto"), False),
+            "bridge": (bridge.process.pid, True),
+            "kafka": (service_pid("kafka"), False),
+            "spark": (stream.pid, True),  # the job's Python, its JVM and Python workers
+        })
+        threading.Timer(args.warmup, cpu.mark).start()
         began = time.time()
-        published = publish_for(config, tag, args.warmup + args.seconds, args.devices, args.rate)
+        published = publish_for(config, tag, args.warmup + args.seconds, args.devices, rate)
+        cpu.mark()
         window = (began + args.warmup, began + args.warmup + args.seconds)
         drained = wait_until(lambda: committed_rows(tables.silver) >= published.messages, timeout=args.drain)
         bridge_final = bridge.stop()
@@ -304,7 +361,7 @@ def run_pipeline(config, tag: str, args) -> dict:
     latencies = committed_at[in_window] - published_at[in_window]
     last_commit = committed_at.max() / 1000 if len(committed_at) else began
     return {
-        "offered_events_per_second": args.rate,
+        "offered_events_per_second": rate,
         "devices": args.devices,
         "window_seconds": args.seconds,
         "warmup_seconds": args.warmup,
@@ -323,6 +380,20 @@ def run_pipeline(config, tag: str, args) -> dict:
         "latency_of_events_that_arrived_seconds": percentiles_seconds(latencies, 0),
         "latency_samples": int(in_window.sum()) + never_arrived,
         "bridge_counters": bridge_final,
+        "cpu": cpu.report(int(in_window.sum())),  # the window's events (those that reached silver)
+    }
+
+
+def cpu_budget(run: dict) -> dict:
+    """What the goal rate would take: CPU per event of each component in the highest-rate run (each at
+    its busiest, so at its cheapest per event) times the goal rate, against the cores this machine has."""
+    per_event = run["cpu"]["cpu_ms_per_event"] or {}
+    total = sum(per_event.values())
+    return {
+        "cpu_ms_per_event_total": round(total, 3),
+        "cores_needed_at_goal_rate": round(total * GOALS["events_per_second"] / 1000, 2),
+        "cores_needed_by_component": {name: round(ms * GOALS["events_per_second"] / 1000, 2) for name, ms in per_event.items()},
+        "cores_available": os.cpu_count(),
     }
 
 
@@ -348,11 +419,12 @@ def installed_producers() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=GOALS["events_per_second"], help="offered events/s, the whole fleet")
+    parser.add_argument("--latency-rate", type=float, default=1000.0, help="offered events/s of a second run, below capacity, for latency (0: skip it)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=10.0, help="publishing before the window (queries starting, JIT)")
     parser.add_argument("--drain", type=float, default=25.0, help="how long to wait after publishing for silver to catch up")
     parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--trigger", default="1 second", help="processing-time trigger of bronze and silver")
+    parser.add_argument("--trigger", default="1 second", help="processing-time trigger of silver (bronze keeps conf/iot.yml's)")
     parser.add_argument("--ceiling-seconds", type=float, default=3.0)
     parser.add_argument("--alone-seconds", type=float, default=5.0, help="publishing time of the stages-alone run (0: skip it)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/stream.json"))
@@ -368,16 +440,19 @@ def main() -> None:
     services_up(None, IOT_SERVICES)  # idempotent; exports the brokers' logins into this process
     ceiling_config = with_own_topics(config, f"{tag}-ceiling")
     alone_config = bench_config(f"{tag}-alone", args, folder="alone")
-    for each in (config, ceiling_config, alone_config):
+    latency_config = bench_config(f"{tag}-latency", args, folder="latency")
+    configs = (config, ceiling_config, alone_config, latency_config)
+    for each in configs:
         ensure_topics(each.kafka)
     try:
         ceiling = {library: producer_ceiling(ceiling_config, library, args.ceiling_seconds) for library in installed_producers()}
-        run = run_pipeline(config, tag, args)
+        run = run_pipeline(config, tag, args, args.rate)
+        below_capacity = run_pipeline(latency_config, f"{tag}-latency", args, args.latency_rate) if args.latency_rate else None
         alone = stages_alone(alone_config, tag, args) if args.alone_seconds else None
     finally:
-        for each in (config, ceiling_config, alone_config):
+        for each in configs:
             delete_topics(each.kafka, topic_names(each))
-    latency = run["latency_publish_to_silver_seconds"]
+    latency = (below_capacity or run)["latency_publish_to_silver_seconds"]
     out = Path(args.out)
     report = {
         "benchmark": "stream: devices -> Mosquitto -> bridge -> Kafka -> Spark bronze -> silver, sustained events/s and publish-to-silver latency",
@@ -386,7 +461,9 @@ def main() -> None:
             "p95_latency_seconds": GOALS["p95_latency_seconds"],
             "events_per_second_met": run["end_to_end_events_per_second"] >= GOALS["events_per_second"],
             "p95_latency_met": latency["p95"] is not None and latency["p95"] <= GOALS["p95_latency_seconds"],
+            "p95_latency_measured_at_offered_events_per_second": (below_capacity or run)["offered_events_per_second"],
         },
+        "cpu_budget": cpu_budget(run),
         "machine": {
             "cores": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__,
             "load_average_1min_at_start": round(load_before, 2), "load_average_1min_at_end": round(os.getloadavg()[0], 2),
@@ -395,6 +472,7 @@ def main() -> None:
         "bridge_producer": args.bridge_label,
         "kafka_producer_ceiling": ceiling,
         "end_to_end": run,
+        "below_capacity": below_capacity,
         "stages_alone_events_per_second": alone,
         "previous": previous_result(out, args.bridge_label),
     }
