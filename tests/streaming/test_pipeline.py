@@ -99,3 +99,17 @@ def test_clean_readings_raise_no_alert(spark, iot_services):
     rows = [message.reading for tick in fleet_messages(settings, manifest) for message in tick]
     readings = spark.createDataFrame(rows).withColumn("event_time", F.to_timestamp("event_time"))
     assert score_readings(readings, iot_services.stream.anomalies).count() == 0
+
+
+def test_a_sensor_recovering_from_a_stuck_run_raises_only_the_stuck_alert(spark, iot_services):
+    """A flat run has a standard deviation near zero: kept in the z-score history, it would turn the
+    first ordinary readings after it into alerts."""
+    faults = Faults(stuck_devices=2, stuck_after=40, stuck_for=40)
+    settings = iot_services.simulator.model_copy(update={"devices": 2, "readings_per_device": 200, "faults": faults})
+    manifest = Manifest()
+    rows = [message.reading for tick in fleet_messages(settings, manifest) for message in tick]
+    readings = spark.createDataFrame(rows).withColumn("event_time", F.to_timestamp("event_time"))
+    alerts = score_readings(readings, iot_services.stream.anomalies).collect()
+    assert sorted((row["device_id"], row["rule"], row["metric"]) for row in alerts) == [
+        (device, "stuck", "temperature") for device, _ in sorted(manifest.stuck)
+    ]

@@ -30,12 +30,22 @@ def threshold_alerts(settings: AnomalySettings) -> list[Column]:
     return alerts
 
 
+def stuck_flag(metric: str) -> str:
+    """The column stuck_alerts sets on each reading that ends `stuck_repeats` identical ones."""
+    return f"_stuck_{metric}"
+
+
 def zscore_alerts(settings: AnomalySettings) -> list[Column]:
-    """|value - mean| / stddev of the device's previous `history` readings, once there are enough."""
+    """|value - mean| / stddev of the device's previous `history` readings, once there are enough.
+
+    Readings flagged stuck are left out of the history: a flat run's stddev is near zero, and the first
+    ordinary readings after it would all score far above the threshold.
+    """
     prior = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-settings.zscore.history, -1)
     alerts = []
     for metric in settings.zscore_metrics:
-        mean, std, count = F.avg(metric).over(prior), F.stddev_samp(metric).over(prior), F.count(metric).over(prior)
+        value = F.when(~F.col(stuck_flag(metric)), F.col(metric)) if metric in settings.stuck_metrics else F.col(metric)
+        mean, std, count = F.avg(value).over(prior), F.stddev_samp(value).over(prior), F.count(value).over(prior)
         z = F.abs(F.col(metric) - mean) / F.nullif(std, F.lit(0.0))
         fired = (count >= settings.zscore.min_history) & (z >= settings.zscore.threshold)
         alerts.append(_alert("zscore", metric, F.coalesce(fired, F.lit(False)), z, F.lit(settings.zscore.threshold)))
@@ -50,7 +60,7 @@ def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, l
     run = ordered.rowsBetween(-(repeats - 1), 0)
     alerts = []
     for metric in settings.stuck_metrics:
-        flag = f"_stuck_{metric}"
+        flag = stuck_flag(metric)
         stuck = (F.count(metric).over(run) == repeats) & (F.min(metric).over(run) == F.max(metric).over(run))
         df = df.withColumn(flag, F.coalesce(stuck, F.lit(False)))
         started = F.col(flag) & ~F.coalesce(F.lag(flag).over(ordered), F.lit(False))
