@@ -91,6 +91,9 @@ def test_progress_of_every_query_is_recorded(spark, pipeline):
     dropped = progress.where(F.col("query") == "iot.silver").agg(F.sum("duplicates_dropped")).first()[0]
     assert silver_in == manifest.messages - manifest.dead_letter
     assert dropped == manifest.duplicates
+    # Each query reads its input once per batch, however often its writer uses the batch.
+    alerts_in = progress.where(F.col("query") == "iot.alerts").agg(F.sum("num_input_rows")).first()[0]
+    assert alerts_in == load(spark, tables.silver).count()
 
 
 def test_clean_readings_raise_no_alert(spark, iot_services):

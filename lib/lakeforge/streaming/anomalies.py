@@ -99,18 +99,24 @@ def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_p
     alerts_table = MicroBatchAppender(alerts_path, f"{app_id}:alerts")
 
     def write(batch: DataFrame, batch_id: int) -> None:
-        span = batch.agg(F.min("event_time").alias("first")).first()
-        if span is None or span["first"] is None:
-            alerts_table.append(None, batch_id)
-            return
-        spark = batch.sparkSession
-        keys = batch.select("device_id", "seq").distinct()
-        history = (
-            spark.read.format("delta").load(silver_path)
-            .where(F.col("event_time") >= F.lit(span["first"] - timedelta(seconds=lookback)))
-            .join(keys.select("device_id").distinct(), "device_id", "left_semi")
-        )
-        alerts = score_readings(history, settings).join(keys, ["device_id", "seq"], "left_semi").persist()
+        # The batch is used three times: cached, silver is read once (and counted once in the progress).
+        keys = batch.select("device_id", "seq", "event_time").persist()
+        try:
+            span = keys.agg(F.min("event_time").alias("first")).first()
+            if span is None or span["first"] is None:
+                alerts_table.append(None, batch_id)
+                return
+            history = (
+                batch.sparkSession.read.format("delta").load(silver_path)
+                .where(F.col("event_time") >= F.lit(span["first"] - timedelta(seconds=lookback)))
+                .join(keys.select("device_id").distinct(), "device_id", "left_semi")
+            )
+            alerts = score_readings(history, settings).join(keys.select("device_id", "seq").distinct(), ["device_id", "seq"], "left_semi")
+            publish(alerts.persist(), batch_id)
+        finally:
+            keys.unpersist()
+
+    def publish(alerts: DataFrame, batch_id: int) -> None:
         try:
             if alerts.isEmpty():
                 alerts_table.append(None, batch_id)
