@@ -63,7 +63,8 @@ def build_spark(settings: SparkSettings | None = None) -> SparkSession:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         conf["spark.driver.memory"] = settings.driver_memory
         conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)
-        conf["spark.default.parallelism"] = str(settings.shuffle_partitions)
+        # spark.default.parallelism stays Spark's local default, the master's cores: training spreads its
+        # rows over that many partitions (stratified.assign_folds), one task per core on every pass.
         jars = local_jars(settings.jars_dir)
         if jars:
             conf["spark.jars"] = ",".join(jars)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
 
 from lakeforge.config import load_config
 from lakeforge.training.columns import LABEL, check_label, detect_roles, with_label
@@ -107,3 +109,27 @@ def test_prepared_data_keeps_only_the_train_and_test_rows_cached(spark, training
     finally:
         data.train.unpersist()
         data.test.unpersist()
+
+
+def raw_reads(spark, pipeline: Pipeline, train, column: str) -> int:
+    """How many times fitting `pipeline` reads a raw value of `column` (counted by a Python UDF)."""
+    reads = spark.sparkContext.accumulator(0)
+
+    def counted(value):
+        reads.add(1)
+        return value
+
+    pipeline.fit(train.withColumn(column, F.udf(counted, StringType()).asNondeterministic()(column)))
+    return reads.value
+
+
+def test_persisting_pipeline_encodes_the_raw_rows_once_for_every_stage_after_the_assembler(spark, telco):
+    train, roles = telco
+    rows = train.count()
+    stages = preprocessing_stages(roles, FeatureSpec(pca=PcaSpec(explained_variance=0.9)), "classification", 5)
+    classifier = LogisticRegression(featuresCol=FEATURES, labelCol=LABEL, maxIter=10)
+    column = roles.numeric[0]
+    # The Imputer's fit reads the numeric column once, then persisting the encoding once. The scaler's
+    # and PCA's fits and the classifier's passes all read the persisted encoding.
+    assert raw_reads(spark, PersistingPipeline(stages=[*stages, classifier]), train, column) == 2 * rows
+    assert raw_reads(spark, Pipeline(stages=[*stages, classifier]), train, column) > 4 * rows

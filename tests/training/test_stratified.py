@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from pyspark.ml.tuning import CrossValidator
 from pyspark.sql import functions as F
 
 from lakeforge.training.columns import LABEL, ColumnRoles
 from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
-from lakeforge.training.crossval import SelectionEvaluator, candidate_pipeline
+from lakeforge.training.crossval import candidate_pipeline
 from lakeforge.training.features import FEATURES, preprocessing_stages
 from lakeforge.training.stratified import FOLD, assign_folds, split_train_test
+from lakeforge.training.validator import PooledCrossValidator, SelectionEvaluator
 
 POSITIVES, NEGATIVES = 137, 863
 
@@ -51,6 +51,13 @@ def test_stratified_folds_differ_by_at_most_one_row_per_class(labelled):
         assert sum(sizes) == total and max(sizes) - min(sizes) <= 1, (label, sizes)
 
 
+def test_folds_come_back_spread_evenly_over_one_partition_per_core(spark, labelled):
+    folds = assign_folds(labelled, folds=4, seed=3, stratified=True)
+    sizes = [row["count"] for row in folds.groupBy(F.spark_partition_id()).count().collect()]
+    # Ranked per class, the rows would sit in one partition per class: 137 and 863.
+    assert len(sizes) == spark.sparkContext.defaultParallelism and max(sizes) - min(sizes) <= 1
+
+
 def test_shuffled_folds_for_regression_are_even_and_mixed(labelled):
     folds = assign_folds(labelled, folds=3, seed=3, stratified=False)
     sizes = [row["count"] for row in folds.groupBy(FOLD).count().collect()]
@@ -68,8 +75,8 @@ def test_over_sampling_touches_training_folds_only(spark, labelled):
     spec = ModelSpec(kind="logistic_regression", params={"maxIter": 5})
     stages = preprocessing_stages(roles, FeatureSpec(scaler="none"), "classification", None)
     pipeline, grid = candidate_pipeline(stages, "lr", spec, "classification", validation)
-    model = CrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=SelectionEvaluator("classification"),
-                           numFolds=folds, foldCol=FOLD, collectSubModels=True).fit(data)
+    model = PooledCrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=SelectionEvaluator("classification"),
+                                 numFolds=folds, foldCol=FOLD, collectSubModels=True).fit(data)
     for fold in range(folds):
         validation_ids = {r.row_id for r in data.where(F.col(FOLD) == fold).select("row_id").collect()}
         training_ids = {r.row_id for r in data.where(F.col(FOLD) != fold).select("row_id").collect()}

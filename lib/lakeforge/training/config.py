@@ -56,7 +56,7 @@ class ValidationSpec(StrictModel):
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     folds: int = Field(default=5, ge=2)
     seed: int = 42
-    parallelism: int = Field(default=2, ge=1)  # candidate fits CrossValidator runs at once
+    parallelism: int = Field(default=2, ge=1)  # fits run at once, across folds and param maps
     class_weights: bool = False  # classification: weightCol with balanced class weights
     sampling: Literal["none", "over", "under"] = "none"  # classification: training folds only
     threshold: ThresholdSpec = Field(default_factory=ThresholdSpec)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 import numpy as np
 from pyspark.ml import PipelineModel, Transformer
-from pyspark.ml.evaluation import Evaluator
-from pyspark.ml.functions import vector_to_array
-from pyspark.ml.tuning import CrossValidator, CrossValidatorModel
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from lakeforge.training.columns import LABEL
 from lakeforge.training.config import ModelSpec, ValidationSpec
 from lakeforge.training.estimators import build_estimator, describe_params, param_grid
-from lakeforge.training.metrics import classification_metrics, regression_metrics, roc_auc, summarize
+from lakeforge.training.metrics import classification_metrics, regression_metrics, summarize
 from lakeforge.training.pipeline import PersistingPipeline
 from lakeforge.training.sampling import TrainingFoldSampler
 from lakeforge.training.stratified import FOLD
 from lakeforge.training.thresholds import best_threshold
-
-SCORE = "__score"
+from lakeforge.training.validator import PooledCrossValidator, SelectionEvaluator, collect_scores, scored
 
 
 @dataclass
@@ -48,49 +41,8 @@ class CandidateResult:
         return summarize(self.folds)
 
 
-def scored(frame: DataFrame, task: str) -> DataFrame:
-    """label + score (positive-class probability, or the predicted value)."""
-    score = vector_to_array("probability")[1] if task == "classification" else F.col("prediction")
-    return frame.select(F.col(LABEL), score.alias(SCORE))
-
-
-def collect_scores(frame: DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    pdf = frame.toPandas()
-    return pdf[LABEL].to_numpy(dtype=float), pdf[SCORE].to_numpy(dtype=float)
-
-
-class SelectionEvaluator(Evaluator):
-    """What CrossValidator ranks param maps by: ROC-AUC (classification) or RMSE (regression), computed
-    from the validation fold's collected (label, score) pairs.
-
-    Spark's BinaryClassificationEvaluator sorts the scores in a Spark job (about 6 s for a 200k-row
-    fold here) and bins its curve; the two columns come to the driver in well under a second, and
-    the AUC is then exact and the same as the reported fold metrics.
-    """
-
-    def __init__(self, task: str):
-        super().__init__()
-        self.task = task
-
-    def _evaluate(self, dataset: DataFrame) -> float:
-        label, score = collect_scores(scored(dataset, self.task))
-        return roc_auc(label, score) if self.task == "classification" else regression_metrics(label, score)["rmse"]
-
-    def isLargerBetter(self) -> bool:
-        return self.task == "classification"
-
-
 def metrics_for(task: str, label: np.ndarray, score: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     return classification_metrics(label, score, threshold) if task == "classification" else regression_metrics(label, score)
-
-
-def fold_scores(cv_model: CrossValidatorModel, train: DataFrame, best: int, task: str, folds: int) -> DataFrame:
-    """Each fold's rows scored by the sub-model that did not see them (one Spark job for all folds)."""
-    parts = [
-        scored(cv_model.subModels[i][best].transform(train.where(F.col(FOLD) == i)), task).withColumn(FOLD, F.lit(i))
-        for i in range(folds)
-    ]
-    return reduce(DataFrame.unionByName, parts)
 
 
 def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec):
@@ -102,27 +54,22 @@ def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelS
 
 
 def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec) -> CandidateResult:
-    """Grid search with CrossValidator on the pre-assigned __fold column, keeping sub-models for OOF scores."""
+    """Grid search on the pre-assigned __fold column; out-of-fold scores come from the fits' own scoring."""
     started = time.perf_counter()
     pipeline, grid = candidate_pipeline(preprocessing, name, spec, task, validation)
     evaluator = SelectionEvaluator(task)
-    validator = CrossValidator(
+    validator = PooledCrossValidator(
         estimator=pipeline,
         estimatorParamMaps=grid,
         evaluator=evaluator,
         numFolds=validation.folds,
         foldCol=FOLD,  # stratified (or shuffled) folds assigned up front, see stratified.assign_folds
         parallelism=validation.parallelism,
-        collectSubModels=True,
     )
     cv_model = validator.fit(train)
     pick = np.argmax if evaluator.isLargerBetter() else np.argmin
     best = int(pick(cv_model.avgMetrics))
-    oof = fold_scores(cv_model, train, best, task, validation.folds).toPandas()
-    folds = [
-        metrics_for(task, part[LABEL].to_numpy(dtype=float), part[SCORE].to_numpy(dtype=float))
-        for _, part in sorted(oof.groupby(FOLD), key=lambda item: item[0])
-    ]
+    oof = [fold[best] for fold in cv_model.validation_scores]
     result = CandidateResult(
         name=name,
         kind=spec.kind,
@@ -132,9 +79,9 @@ def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str
             {**describe_params(params), "mean": float(mean), "std": float(std)}
             for params, mean, std in zip(grid, cv_model.avgMetrics, cv_model.stdMetrics)
         ],
-        folds=folds,
-        oof_label=oof[LABEL].to_numpy(dtype=float),
-        oof_score=oof[SCORE].to_numpy(dtype=float),
+        folds=[metrics_for(task, label, score) for label, score in oof],
+        oof_label=np.concatenate([label for label, _ in oof]),
+        oof_score=np.concatenate([score for _, score in oof]),
         seconds=0.0,
     )
     if task == "classification":

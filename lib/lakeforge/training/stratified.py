@@ -37,9 +37,17 @@ def split_train_test(frame: DataFrame, test_fraction: float, seed: int, stratifi
 
 
 def assign_folds(frame: DataFrame, folds: int, seed: int, stratified: bool) -> DataFrame:
-    """__fold in [0, folds): dealt round-robin in shuffled order, so fold sizes per class differ by at most 1."""
+    """__fold in [0, folds): dealt round-robin in shuffled order, so fold sizes per class differ by at most 1.
+
+    The rows come back spread evenly over one partition per core (Spark's default parallelism: the
+    cores in local mode, the executors' cores on a cluster). Ranked per class, each class sits in a
+    partition of its own, and every pass of every fit would wait on one core for the majority class
+    (3/4 of the churn rows) while the other idled; and a fit's rows are in memory, so partitions beyond
+    the cores only add tasks to each of its passes (GBT makes one job per tree level).
+    """
     positioned = position_in_group(frame, seed, stratified)
-    return positioned.withColumn(FOLD, (F.col("__pos") % folds).cast("int")).drop("__pos", "__group_rows")
+    with_folds = positioned.withColumn(FOLD, (F.col("__pos") % folds).cast("int")).drop("__pos", "__group_rows")
+    return with_folds.repartition(frame.sparkSession.sparkContext.defaultParallelism)
 
 
 def balanced_weights(frame: DataFrame, label: str = LABEL) -> dict:

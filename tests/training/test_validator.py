@@ -1,0 +1,78 @@
+"""PooledCrossValidator: the same choice and metrics as Spark's CrossValidator, each fold's own scores
+kept, the refit on every row, and fold columns checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyspark.ml.tuning import CrossValidator
+from pyspark.sql import functions as F
+
+from lakeforge.training.columns import LABEL, ColumnRoles
+from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
+from lakeforge.training.crossval import candidate_pipeline
+from lakeforge.training.features import preprocessing_stages
+from lakeforge.training.stratified import FOLD, assign_folds
+from lakeforge.training.validator import PooledCrossValidator, SelectionEvaluator
+
+FOLDS = 3
+ROWS = 600
+
+
+@pytest.fixture(scope="module")
+def folded(spark):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(ROWS, 2))
+    label = (x[:, 0] - 0.5 * x[:, 1] + rng.normal(scale=1.0, size=ROWS) > 0.8).astype(float)
+    rows = [(float(a), float(b), float(y)) for (a, b), y in zip(x, label)]
+    frame = spark.createDataFrame(rows, ["a", "b", LABEL])
+    return assign_folds(frame, FOLDS, seed=2, stratified=True).cache()
+
+
+def lr_pipeline(grid: dict):
+    stages = preprocessing_stages(ColumnRoles(numeric=("a", "b"), categorical=()), FeatureSpec(), "classification", None)
+    spec = ModelSpec(kind="logistic_regression", params={"maxIter": 50}, grid=grid)
+    return candidate_pipeline(stages, "lr", spec, "classification", ValidationSpec(folds=FOLDS))
+
+
+def validator(cls, grid: dict, **extra):
+    pipeline, maps = lr_pipeline(grid)
+    return cls(estimator=pipeline, estimatorParamMaps=maps, evaluator=SelectionEvaluator("classification"),
+               numFolds=FOLDS, foldCol=FOLD, parallelism=2, **extra)
+
+
+def test_chooses_and_scores_as_sparks_cross_validator(folded):
+    grid = {"regParam": [0.001, 5.0]}  # a strong penalty flattens the scores' ranking, so the maps differ
+    ours = validator(PooledCrossValidator, grid).fit(folded)
+    sparks = validator(CrossValidator, grid).fit(folded)
+    assert ours.avgMetrics == pytest.approx(sparks.avgMetrics, abs=1e-6)
+    assert ours.stdMetrics == pytest.approx(sparks.stdMetrics, abs=1e-6)
+    assert ours.avgMetrics[0] != pytest.approx(ours.avgMetrics[1], abs=1e-4)
+    ours_lr, sparks_lr = ours.bestModel.stages[-1], sparks.bestModel.stages[-1]
+    assert ours_lr.getRegParam() == sparks_lr.getRegParam()
+    assert ours_lr.coefficients.toArray() == pytest.approx(sparks_lr.coefficients.toArray(), abs=1e-6)
+
+
+@pytest.mark.parametrize("grid", [{}, {"regParam": [0.01, 0.1]}], ids=["one map, refit pooled", "two maps, refit after"])
+def test_keeps_each_folds_own_scores_and_refits_on_every_row(folded, grid):
+    model = validator(PooledCrossValidator, grid, collectSubModels=True).fit(folded)
+    evaluator = SelectionEvaluator("classification")
+    for fold in range(FOLDS):
+        fold_labels = np.array([r[LABEL] for r in folded.where(F.col(FOLD) == fold).select(LABEL).collect()])
+        for j, (label, score) in enumerate(model.validation_scores[fold]):
+            assert len(label) == len(fold_labels) and label.sum() == fold_labels.sum()
+            assert np.all((score > 0) & (score < 1))
+            # The kept scores are the sub-model's scores of exactly this fold.
+            refit = evaluator.scores(model.subModels[fold][j].transform(folded.where(F.col(FOLD) == fold)))
+            assert np.sort(score) == pytest.approx(np.sort(refit[1]))
+    for j in range(len(model.avgMetrics)):
+        per_fold = [evaluator.metric(*model.validation_scores[fold][j]) for fold in range(FOLDS)]
+        assert model.avgMetrics[j] == pytest.approx(np.mean(per_fold), abs=1e-12)
+    assert model.bestModel.stages[-1].summary.predictions.count() == ROWS
+
+
+def test_a_fold_column_out_of_range_or_missing_a_fold_is_rejected(folded):
+    with pytest.raises(ValueError, match=r"in \[0, 3\).*holds \[0, 1, 2, 3\]"):
+        validator(PooledCrossValidator, {}).fit(folded.withColumn(FOLD, F.when(F.col("a") > 1.5, 3).otherwise(F.col(FOLD))))
+    with pytest.raises(ValueError, match=r"holds \[0, 1\]"):
+        validator(PooledCrossValidator, {}).fit(folded.where(F.col(FOLD) != 2))
