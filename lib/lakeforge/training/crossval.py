@@ -57,18 +57,16 @@ def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str
     """Grid search on the pre-assigned __fold column; out-of-fold scores come from the fits' own scoring."""
     started = time.perf_counter()
     pipeline, grid = candidate_pipeline(preprocessing, name, spec, task, validation)
-    evaluator = SelectionEvaluator(task)
     validator = PooledCrossValidator(
         estimator=pipeline,
         estimatorParamMaps=grid,
-        evaluator=evaluator,
+        evaluator=SelectionEvaluator(task),
         numFolds=validation.folds,
         foldCol=FOLD,  # stratified (or shuffled) folds assigned up front, see stratified.assign_folds
         parallelism=validation.parallelism,
     )
     cv_model = validator.fit(train)
-    pick = np.argmax if evaluator.isLargerBetter() else np.argmin
-    best = int(pick(cv_model.avgMetrics))
+    best = cv_model.best_index
     oof = [fold[best] for fold in cv_model.validation_scores]
     result = CandidateResult(
         name=name,

@@ -61,11 +61,14 @@ class SelectionEvaluator(Evaluator):
 
 
 class ScoredCrossValidatorModel(CrossValidatorModel):
-    """Spark's CrossValidatorModel plus `validation_scores[fold][param map]`: that fold's (label, score)."""
+    """Spark's CrossValidatorModel plus `validation_scores[fold][param map]`: that fold's (label, score),
+    and `best_index`: the param map bestModel was refitted with."""
 
-    def __init__(self, best: Model, avg: list[float], sub_models: list[list[Model]] | None, std: list[float], validation_scores: list[list[Scores]]):
+    def __init__(self, best: Model, avg: list[float], sub_models: list[list[Model]] | None, std: list[float],
+                 validation_scores: list[list[Scores]], best_index: int):
         super().__init__(best, avg, sub_models, std)
         self.validation_scores = validation_scores
+        self.best_index = best_index
 
 
 def check_folds(dataset: DataFrame, fold_col: str, folds: int) -> None:
@@ -112,4 +115,4 @@ class PooledCrossValidator(CrossValidator):
             best = int(np.argmax(avg) if evaluator.isLargerBetter() else np.argmin(avg))
             best_model = refit.get() if refit is not None else estimator.fit(dataset, maps[best])
         kept = sub_models if self.getCollectSubModels() else None
-        return self._copyValues(ScoredCrossValidatorModel(best_model, list(avg), kept, list(std), scores))
+        return self._copyValues(ScoredCrossValidatorModel(best_model, list(avg), kept, list(std), scores, best))
