@@ -4,15 +4,22 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export LAKEFORGE_WORK ?= $(CURDIR)/.work
 
-.PHONY: help setup venv jars services-up services-down test demo demo-iot demo-images bench dist lock clean
+.PHONY: help setup venv jars tools services-up services-down cluster-up cluster-down test demo demo-iot demo-images bench dist lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 setup: venv jars  ## virtualenv + Spark jars (cached; nothing is downloaded twice)
 
+tools:  ## checkers that do not come from PyPI (actionlint, built with Go)
+	@bash scripts/setup/tools.sh
+
+# Python layers each target needs (requirements/<layer>.in); prerequisites inherit them.
+LAYERS ?= core
+test: LAYERS = core images dev
+demo-images bench: LAYERS = core images
 venv:
-	@bash scripts/setup/venv.sh
+	@bash scripts/setup/venv.sh $(LAYERS)
 
 jars:
 	@bash scripts/setup/jars.sh
@@ -20,12 +27,18 @@ jars:
 services-up: setup  ## start the private PostgreSQL, Mosquitto and Kafka on 127.0.0.1 (and the Kafka topics)
 	@.venv/bin/lakeforge services up
 
+cluster-up: setup  ## start a Spark standalone master, two workers and the History Server on 127.0.0.1
+	@bash scripts/services/spark-cluster.sh up
+
+cluster-down:  ## stop the Spark standalone cluster
+	@bash scripts/services/spark-cluster.sh down
+
 services-down:  ## stop the services started by services-up
 	@bash scripts/services/kafka.sh down
 	@bash scripts/services/mosquitto.sh down
 	@bash scripts/services/postgres.sh down
 
-test: setup  ## set up and run the whole test suite (starts the services it needs, stops those it started)
+test: setup tools  ## set up and run the whole test suite (starts the services it needs, stops those it started)
 	@bash scripts/services/with-services.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup  ## set up, generate demo data (once) and run the customer-360 pipeline end to end, then churn training
@@ -46,10 +59,12 @@ bench: services-up  ## run the benchmarks; results in bench/results/*.json
 	@source scripts/services/env.sh && $(PY) scripts/bench/stream.py $(STREAM_BENCH_ARGS)
 	@$(PY) scripts/bench/images.py $(IMAGES_BENCH_ARGS)
 
-dist: venv  ## build the wheel to ship to a cluster (spark-submit --py-files, Databricks library)
+dist: venv  ## build what a cluster job ships: the wheel (--py-files, cluster library) and the packed env (--archives)
+	@rm -f dist/lakeforge-*.whl
 	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl
+	@bash scripts/setup/pack-env.sh
 
-lock:  ## re-resolve requirements/base.in into requirements/constraints.txt
+lock:  ## re-resolve requirements/{core,images,dev}.in into requirements/constraints.txt
 	@bash scripts/setup/lock.sh
 
 clean: services-down  ## remove the work folder (lakehouse, jars, database)
