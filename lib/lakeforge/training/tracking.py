@@ -8,6 +8,7 @@ import pandas as pd
 import pyspark
 from mlflow.models import infer_signature
 
+from lakeforge.quality.profile import PROFILE_ARTIFACT, training_profile
 from lakeforge.tracking import TrackedRun, log_report, set_alias, tracked_run
 from lakeforge.training.crossval import CandidateResult
 from lakeforge.training.report import write_report
@@ -51,6 +52,14 @@ def log_best_model(result: TrainingResult) -> str:
     return set_alias(info, tracking.registered_model, tracking.alias)
 
 
+def log_profile(result: TrainingResult) -> None:
+    """The training data's per-feature profile beside the model: the baseline of drift monitoring."""
+    roles, best = result.data.roles, result.best
+    profile = training_profile(result.data.train, list(roles.numeric), list(roles.categorical), result.config.task,
+                               best.test_score, best.threshold)
+    mlflow.log_dict(profile.to_dict(), PROFILE_ARTIFACT)
+
+
 def log_training(result: TrainingResult) -> TrackedRun:
     config = result.config
     with tracked_run(config.platform, config.tracking.experiment, config.name) as run:
@@ -70,6 +79,7 @@ def log_training(result: TrainingResult) -> TrackedRun:
         mlflow.log_metrics({f"test_{k}": v for k, v in result.best.test.items()})
         mlflow.log_metrics({f"baseline_{k}": v for k, v in result.baseline.items()})
         report_path = log_report(lambda folder: write_report(result, folder))
+        log_profile(result)
         version = log_best_model(result)
     return TrackedRun(
         run_id=run.info.run_id,
