@@ -1,6 +1,6 @@
 """spark-submit entry point: the IoT streaming job (Kafka -> bronze -> silver -> gold windows + alerts).
 
-    spark-submit --py-files dist/lakeforge.zip jobs/stream_iot.py --conf conf/iot.yml [--env cluster] [--available-now]
+    spark-submit --py-files dist/lakeforge.zip jobs/stream_iot.py --config conf/iot.yml [--env cluster] [--available-now]
 
 Runs until SIGTERM (processing-time trigger) or until it has caught up (--available-now, or
 `trigger: {kind: available_now}` in the config); restarting it resumes from its checkpoints.
@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from lakeforge.cli import build_parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(["stream", "iot", *(sys.argv[1:] if argv is None else argv)])
-    return args.handler(args)
-
+from lakeforge.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["stream", "iot", *sys.argv[1:]]))

@@ -1,14 +1,15 @@
-"""spark-submit entry point: train, validate and register the churn classifier.
+"""spark-submit entry point: train, validate and register the churn classifier (`lakeforge train churn`).
 
-    spark-submit --py-files dist/lakeforge.zip jobs/train_churn.py [--config conf/churn.yml] [--env cluster]
-        [--data PATH --label COLUMN] [--json]
+    spark-submit --py-files dist/lakeforge.zip jobs/train_churn.py [--config conf/churn.yml] [--env cluster] [...]
+
+Takes the options of `lakeforge train churn` (`lakeforge train churn --help`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from lakeforge.training.commands import job_main
+from lakeforge.cli import main
 
 if __name__ == "__main__":
-    sys.exit(job_main("churn"))
+    sys.exit(main(["train", "churn", *sys.argv[1:]]))

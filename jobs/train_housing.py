@@ -1,14 +1,15 @@
-"""spark-submit entry point: cross-validate and register the house-price regressors.
+"""spark-submit entry point: train, validate and register the housing regressor (`lakeforge train housing`).
 
-    spark-submit --py-files dist/lakeforge.zip jobs/train_housing.py [--config conf/housing.yml] [--env cluster]
-        [--data PATH --label COLUMN] [--json]
+    spark-submit --py-files dist/lakeforge.zip jobs/train_housing.py [--config conf/housing.yml] [--env cluster] [...]
+
+Takes the options of `lakeforge train housing` (`lakeforge train housing --help`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from lakeforge.training.commands import job_main
+from lakeforge.cli import main
 
 if __name__ == "__main__":
-    sys.exit(job_main("housing"))
+    sys.exit(main(["train", "housing", *sys.argv[1:]]))

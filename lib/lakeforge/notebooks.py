@@ -40,3 +40,15 @@ def run_notebook(path: str | Path, namespace: dict[str, Any] | None = None) -> d
         except Exception as error:
             raise RuntimeError(f"{path}: cell {number} failed: {type(error).__name__}: {error}") from error
     return namespace
+
+
+def cmd_notebook(args) -> int:
+    run_notebook(args.path)
+    return 0
+
+
+def register(commands) -> None:
+    """`lakeforge notebook PATH`."""
+    notebook = commands.add_parser("notebook", help="run a Databricks source-format notebook locally, top to bottom")
+    notebook.add_argument("path")
+    notebook.set_defaults(handler=cmd_notebook)

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# A private PostgreSQL for the demo and the tests: one instance under $LAKEFORGE_WORK, listening on
+# A private PostgreSQL for the demo and the tests: one instance per checkout, listening on
 # 127.0.0.1 only, password (scram-sha-256) auth over TCP, with a `lakeforge` role and database.
 #   bash scripts/services/postgres.sh up|down|status
 # The role's password is generated on the first `up` and kept in
 # $LAKEFORGE_WORK/services/postgres/credentials.env (mode 600); scripts/services/env.sh exports it.
+# The database files live in $LAKEFORGE_WORK/services/postgres when the server's user can reach that
+# folder, else (a checkout inside a private folder, e.g. root's home, with the server run as `postgres`)
+# in /var/tmp/lakeforge-postgres-<hash of the work folder>. LAKEFORGE_PG_DATA names the folder explicitly.
 set -euo pipefail
 source "$(dirname "$0")/../setup/common.sh"
 
 PG_HOME="$WORK/services/postgres"
-DATA="$PG_HOME/data"
-RUN_DIR="$PG_HOME/run"  # unix socket and server log, owned by the server's user
 CREDENTIALS="$PG_HOME/credentials.env"
 PORT="${LAKEFORGE_PG_PORT:-55432}"
 DB_ROLE=lakeforge
@@ -21,6 +22,24 @@ if [ "$(id -u)" -eq 0 ]; then SERVER_USER=postgres; else SERVER_USER="$(id -un)"
 as_server() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u "$SERVER_USER" -- "$@"; else "$@"; fi
 }
+
+# Prints the folder for the server's files (data/ and run/): explicit, else beside the credentials when
+# the server's user can get there, else one it can reach, still one per checkout.
+server_home() {
+  if [ -n "${LAKEFORGE_PG_DATA:-}" ]; then echo "$LAKEFORGE_PG_DATA"; return 0; fi
+  mkdir -p "$PG_HOME"
+  if ! id -u "$SERVER_USER" >/dev/null 2>&1 || as_server test -x "$PG_HOME"; then echo "$PG_HOME"; return 0; fi
+  echo "/var/tmp/lakeforge-postgres-$(printf '%s' "$WORK" | sha256sum | cut -c1-12)"
+}
+
+# Sets SERVER_HOME, DATA and RUN_DIR (unix socket and server log, owned by the server's user); again
+# once `up` has created the server's user, whose reach decides the folder.
+locate_server_files() {
+  SERVER_HOME="$(server_home)"
+  DATA="$SERVER_HOME/data"
+  RUN_DIR="$SERVER_HOME/run"
+}
+locate_server_files
 
 # Prints the folder holding initdb and pg_ctl, or nothing: the data folder's major version first
 # (a cluster only runs on its own version), then the newest under /usr/lib/postgresql, then PATH.
@@ -62,10 +81,10 @@ ensure_server_user() {
 }
 
 init_cluster() {
-  mkdir -p "$PG_HOME"
+  mkdir -p "$SERVER_HOME"
   install -d -m 700 -o "$SERVER_USER" -g "$(id -gn "$SERVER_USER")" "$DATA" "$RUN_DIR"
   if ! as_server test -w "$DATA"; then
-    log "user $SERVER_USER cannot write $DATA: its parent folders need o+x, or set LAKEFORGE_WORK elsewhere"
+    log "user $SERVER_USER cannot write $DATA: its parent folders need o+x; set LAKEFORGE_PG_DATA to a folder it can reach, or unset it"
     exit 1
   fi
   if [ -f "$DATA/PG_VERSION" ]; then return 0; fi
@@ -147,6 +166,7 @@ up() {
     if [ -z "$BIN" ]; then log "PostgreSQL was installed but initdb/pg_ctl are still not found"; exit 1; fi
   fi
   ensure_server_user
+  locate_server_files
   init_cluster
   start_server
   ensure_role_and_database "$(ensure_credentials)"

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from fault_api import FaultPlan, start_api_server
 from lakeforge.config.models import RestSource
-from lakeforge.demo.api_server import FaultPlan, start_api_server
 from lakeforge.ingestion.rest import RestClient, RestSourceError, next_link, retry_after_seconds
 
 TOKEN = "test-token"

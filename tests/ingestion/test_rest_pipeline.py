@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from fault_api import FaultPlan, start_api_server
 from helpers import one_source_pipeline
 from lakeforge.config.models import PipelineConfig
-from lakeforge.demo.api_server import FaultPlan, start_api_server
 from lakeforge.ingestion.rest import RestSourceError
 from lakeforge.pipelines.runner import PipelineRunner
 

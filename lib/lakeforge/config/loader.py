@@ -11,20 +11,23 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lakeforge.config.models import PipelineConfig
+from lakeforge.errors import LakeforgeError
 
 T = TypeVar("T", bound=BaseModel)
+
+DEFAULT_ENV = "local"
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class ConfigError(ValueError):
+class ConfigError(LakeforgeError, ValueError):
     """A config file is missing, malformed, or does not match its schema."""
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path}; check the path (relative paths start at {Path.cwd()})")
     with path.open() as handle:
         data = yaml.safe_load(handle) or {}
     if not isinstance(data, dict):
@@ -61,12 +64,16 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+PROJECT_CONF = Path("conf")  # the checkout's conf/, relative to where `lakeforge` runs
+
+
 def conf_dir_of(path: Path) -> Path:
-    """The conf/ folder a pipeline file belongs to (where env/ overlays live)."""
+    """The conf/ folder a config file belongs to (where env/ overlays live): the nearest folder above it
+    with an env/ folder, else the checkout's conf/, so a config kept anywhere gets the same platform settings."""
     for parent in [path.parent, *path.parents]:
         if (parent / "env").is_dir():
             return parent
-    return path.parent
+    return PROJECT_CONF
 
 
 def load_model(model: type[T], data: dict[str, Any], origin: str) -> T:
@@ -81,13 +88,18 @@ def load_model(model: type[T], data: dict[str, Any], origin: str) -> T:
 
 def load_config(path: str | Path, model: type[T], env: str | None = None) -> T:
     """Read a config file, overlay conf/env/<env>.yml (env from LAKEFORGE_ENV, default local) and
-    validate it as `model`; the overlay wins, since it holds what differs per environment."""
+    validate it as `model`; the overlay wins, since it holds what differs per environment. Without
+    the default overlay the file is used as it is."""
     path = Path(path)
-    env = env or os.environ.get("LAKEFORGE_ENV", "local")
+    chosen = env or os.environ.get("LAKEFORGE_ENV")
+    env = chosen or DEFAULT_ENV
     data = load_yaml(path)
     overlay_path = conf_dir_of(path) / "env" / f"{env}.yml"
     if not overlay_path.is_file():
-        raise ConfigError(f"environment overlay not found: {overlay_path} (LAKEFORGE_ENV={env})")
+        if chosen:  # asked for by name: running without it would silently use other settings
+            raise ConfigError(f"environment overlay not found: {overlay_path} (--env / LAKEFORGE_ENV={env}); "
+                              f"create it or pick one of the files in {overlay_path.parent}")
+        return load_model(model, data, origin=str(path))
     data = deep_merge(data, load_yaml(overlay_path))
     return load_model(model, data, origin=f"{path} + {overlay_path.name}")
 

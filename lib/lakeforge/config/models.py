@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lakeforge.errors import MissingSecretError
+
 
 class StrictModel(BaseModel):
     """Rejects unknown keys, so a typo in YAML is an error instead of a silent default."""
@@ -20,7 +22,8 @@ def read_secret(env_var: str | None) -> str | None:
         return None
     value = os.environ.get(env_var)
     if value is None:
-        raise KeyError(f"environment variable {env_var} is not set (the config references it for a secret)")
+        raise MissingSecretError(f"environment variable {env_var} is not set (the config references it for a secret); "
+                                 "export it, e.g. `source scripts/services/env.sh` for the local services")
     return value
 
 

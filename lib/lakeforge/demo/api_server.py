@@ -1,4 +1,6 @@
-"""A local ticket API for tests and the demo: paginated, token-protected, and able to misbehave on cue.
+"""The demo's ticket API: paginated four ways (page, offset, cursor, Link header) and token-protected.
+
+Tests serve it with injected faults (tests/fault_api.py).
 
     LAKEFORGE_API_TOKEN=secret python -m lakeforge.demo.api_server --data tickets.json --port 8765 --mode cursor
 """
@@ -13,10 +15,7 @@ import os
 import signal
 import sys
 import threading
-import time
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -24,29 +23,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 PATH = "/v1/tickets"
 MODES = ("page", "offset", "cursor", "link")
 TOKEN_ENV = "LAKEFORGE_API_TOKEN"
-
-
-@dataclass
-class FaultPlan:
-    """Which requests misbehave. Pages are numbered from 1 by position (offset // page size + 1)."""
-
-    fail_pages: dict[int, int] = field(default_factory=dict)  # page -> its first N requests get fail_status
-    fail_status: int = 503
-    throttle_requests: set[int] = field(default_factory=set)  # 1-based request numbers answered 429
-    retry_after: str = "1"  # Retry-After of those 429s: delay-seconds or an HTTP-date
-    invalid_json_once: set[int] = field(default_factory=set)  # pages whose first answer is cut in half
-    invalid_json_always: set[int] = field(default_factory=set)  # pages always cut in half
-    slow_page: int | None = None  # the first request of this page waits slow_seconds before answering
-    slow_seconds: float = 0.0
-
-
-@dataclass
-class ServerStats:
-    """What the server answered, for tests to assert on."""
-
-    requests: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    by_page: Counter[int] = field(default_factory=Counter)  # authorised, well-formed requests per page
 
 
 class TicketStore:
@@ -72,32 +48,6 @@ class TicketStore:
         with self._lock:
             ordered = self._ordered
         return ordered if since is None else [r for r in ordered if str(r["updated_at"]) > since]
-
-
-class FaultInjector:
-    """Applies a FaultPlan, remembering which one-off faults have fired. Not thread-safe: callers lock."""
-
-    def __init__(self, plan: FaultPlan):
-        self.plan = plan
-        self._fired: set[tuple[str, int]] = set()
-
-    def fault_for(self, request_number: int, page: int, page_request_number: int) -> str | None:
-        """The fault for a request (throttle, fail, slow, invalid) or None; requests are numbered overall and per page."""
-        plan = self.plan
-        if request_number in plan.throttle_requests:
-            return "throttle"
-        if page_request_number <= plan.fail_pages.get(page, 0):
-            return "fail"
-        if page == plan.slow_page and self._fire_once("slow", page):
-            return "slow"
-        if page in plan.invalid_json_always or (page in plan.invalid_json_once and self._fire_once("invalid", page)):
-            return "invalid"
-        return None
-
-    def _fire_once(self, fault: str, page: int) -> bool:
-        fired = (fault, page) in self._fired
-        self._fired.add((fault, page))
-        return not fired
 
 
 class BadRequest(ValueError):
@@ -142,7 +92,6 @@ class TicketHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         api = self.server
-        request_number = api.count_request()
         url = urlsplit(self.path)
         if url.path != PATH:
             return self.send_json(404, {"error": f"no resource at {url.path}; tickets are at {PATH}"})
@@ -153,16 +102,10 @@ class TicketHandler(BaseHTTPRequestHandler):
             offset, size = requested_window(api.mode, query, api.page_size)
         except BadRequest as exc:
             return self.send_json(400, {"error": str(exc)})
-        self.answer(api.fault_for(request_number, offset // size + 1), query, offset, size)
+        self.answer(query, offset, size)
 
-    def answer(self, fault: str | None, query: dict[str, str], offset: int, size: int) -> None:
-        plan = self.server.faults.plan
-        if fault == "throttle":
-            return self.send_json(429, {"error": "too many requests"}, {"Retry-After": plan.retry_after})
-        if fault == "fail":
-            return self.send_json(plan.fail_status, {"error": "injected failure"})
-        if fault == "slow":
-            time.sleep(plan.slow_seconds)
+    def answer(self, query: dict[str, str], offset: int, size: int) -> None:
+        """The page of tickets the window covers, with the next page's cursor or Link in the mode's way."""
         records = self.server.store.updated_since(query.get("updated_since"))
         has_more = offset + size < len(records)
         body: dict[str, Any] = {"data": records[offset : offset + size]}
@@ -172,17 +115,16 @@ class TicketHandler(BaseHTTPRequestHandler):
         if self.server.mode == "link" and has_more:
             next_query = {**query, "page": str(offset // size + 2), "page_size": str(size)}
             headers["Link"] = f'<{PATH}?{urlencode(next_query)}>; rel="next"'  # relative, as RFC 8288 allows
-        self.send_json(200, body, headers, truncate=fault == "invalid")
+        self.send_json(200, body, headers)
 
-    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None, truncate: bool = False) -> None:
-        data = json.dumps(body).encode()
-        if truncate:
-            data = data[: len(data) // 2]  # what a connection cut mid-body leaves
-        self.server.count_status(status)
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.send_body(status, json.dumps(body).encode(), headers or {})
+
+    def send_body(self, status: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -193,37 +135,23 @@ class TicketHandler(BaseHTTPRequestHandler):
 
 
 class TicketServer(ThreadingHTTPServer):
-    daemon_threads = True  # a handler still sleeping on a slow fault must not hold up stop()
+    daemon_threads = True  # a handler still answering must not hold up stop()
 
-    def __init__(
-        self, address: tuple[str, int], store: TicketStore, token: str, mode: str, page_size: int, faults: FaultPlan, verbose: bool
-    ):
-        super().__init__(address, TicketHandler)
+    def __init__(self, address: tuple[str, int], store: TicketStore, token: str, mode: str, page_size: int,
+                 verbose: bool = False, handler: type[TicketHandler] = TicketHandler):
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+        if page_size < 1:
+            raise ValueError(f"page_size {page_size}: expected an integer >= 1")
+        super().__init__(address, handler)
         self.store, self.mode, self.page_size, self.verbose = store, mode, page_size, verbose
-        self.faults = FaultInjector(faults)
-        self.stats = ServerStats()
         self._expected_auth = f"Bearer {token}".encode()
-        self._lock = threading.Lock()
 
     def authorised(self, header: str | None) -> bool:
         return header is not None and hmac.compare_digest(header.encode(), self._expected_auth)
 
-    def count_request(self) -> int:
-        with self._lock:
-            self.stats.requests += 1
-            return self.stats.requests
-
-    def fault_for(self, request_number: int, page: int) -> str | None:
-        with self._lock:
-            self.stats.by_page[page] += 1
-            return self.faults.fault_for(request_number, page, self.stats.by_page[page])
-
-    def count_status(self, status: int) -> None:
-        with self._lock:
-            self.stats.by_status[status] += 1
-
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out has closed its socket before a slow answer is written: expected here.
+        # A client that gave up has closed its socket before the answer is written: expected here.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
@@ -232,24 +160,20 @@ class ApiServer:
     """A running TicketServer on a background thread; a context manager that stops it on exit."""
 
     def __init__(self, server: TicketServer):
-        self._server = server
+        self.server = server
         # A short poll interval makes stop() quick: shutdown() waits for the serving loop to look up.
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="lakeforge-api", daemon=True)
         self._thread.start()
         host, port = server.server_address[:2]
         self.url = f"http://{host}:{port}{PATH}"
 
-    @property
-    def stats(self) -> ServerStats:
-        return self._server.stats
-
     def upsert_records(self, records: Iterable[dict[str, Any]]) -> None:
         """Add tickets, or replace those with the same ticket_id, e.g. between two incremental runs."""
-        self._server.store.upsert(records)
+        self.server.store.upsert(records)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.server.shutdown()
+        self.server.server_close()
         self._thread.join()
 
     def __enter__(self) -> ApiServer:
@@ -264,18 +188,12 @@ def start_api_server(
     token: str,
     mode: str = "cursor",
     page_size: int = 100,
-    faults: FaultPlan | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     verbose: bool = False,
 ) -> ApiServer:
     """Serve `records` at /v1/tickets; port 0 picks a free port (see ApiServer.url). verbose logs each request."""
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
-    if page_size < 1:
-        raise ValueError(f"page_size {page_size}: expected an integer >= 1")
-    server = TicketServer((host, port), TicketStore(records), token, mode, page_size, faults or FaultPlan(), verbose)
-    return ApiServer(server)
+    return ApiServer(TicketServer((host, port), TicketStore(records), token, mode, page_size, verbose))
 
 
 def load_records(path: str) -> list[dict[str, Any]]:

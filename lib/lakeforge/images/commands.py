@@ -1,5 +1,5 @@
-"""`lakeforge generate|ingest|train|predict images`: the image commands (generate, ingest and train
-share their verbs with the other areas, which hand `images` over to these functions)."""
+"""`lakeforge generate|ingest|train|predict images`: the image commands, each a kind of a verb other
+areas share (lakeforge.commands.kind_parser)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,15 @@ import argparse
 import json
 from pathlib import Path
 
+from lakeforge.commands import add_common, kind_parser, load_args_config, session_for
+
 DEFAULT_CONF = "conf/images.yml"
 
 
 def load(args):
-    from lakeforge.config import load_config
     from lakeforge.images.config import ImagesConfig
 
-    # `train` names its option --config (alias --conf); the other verbs --conf.
-    path = getattr(args, "config", None) or getattr(args, "conf", None) or DEFAULT_CONF
-    return load_config(path, ImagesConfig, env=args.env)
-
-
-def session(config):
-    from lakeforge.spark import build_spark
-
-    return build_spark(config.platform.spark)
+    return load_args_config(args, ImagesConfig, DEFAULT_CONF)
 
 
 def cmd_generate_images(args) -> int:
@@ -43,7 +36,7 @@ def cmd_ingest_images(args) -> int:
     spec = config.data
     if args.path or args.manifest:
         spec = spec.model_copy(update={"path": args.path or spec.path, "manifest": args.manifest})
-    print_run(ingest_images(session(config), spec, Lakehouse(config.platform.storage.root)))
+    print_run(ingest_images(session_for(config), spec, Lakehouse(config.platform.storage.root)))
     return 0
 
 
@@ -52,10 +45,8 @@ def cmd_train_images(args) -> int:
     from lakeforge.images.tracking import log_image_training
     from lakeforge.images.train import resolve_weights, train_images
 
-    if args.data or args.label:
-        raise SystemExit("train images: the images come from the silver table of `lakeforge ingest images`, not --data/--label")
     config = load(args)
-    spark = session(config)
+    spark = session_for(config)
     result = train_images(spark, config, resolve_weights(spark, config, args.weights))
     tracked = log_image_training(result)
     if args.json:
@@ -78,7 +69,7 @@ def cmd_predict_images(args) -> int:
     from lakeforge.tracking import use_tracking_uri
 
     config = load(args)
-    spark = session(config)
+    spark = session_for(config)
     lakehouse = Lakehouse(config.platform.storage.root)
     checkpoint, model_uri = args.checkpoint, args.checkpoint
     if checkpoint is None:
@@ -95,17 +86,25 @@ def cmd_predict_images(args) -> int:
     return 0
 
 
-def add_image_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--path", default=None, help="images: folder with one subfolder per class (default: the config's)")
-    parser.add_argument("--manifest", default=None, help="images: CSV with path,label columns instead of subfolders")
-
-
 def register(commands: argparse._SubParsersAction) -> None:
-    from lakeforge.cli import add_common
+    generate = kind_parser(commands, "generate", "images", help="the synthetic shapes dataset (target and pretraining source)")
+    generate.set_defaults(handler=cmd_generate_images)
 
-    predict = commands.add_parser("predict", help="batch inference: score a Delta image table into gold")
-    predict.add_argument("what", choices=["images"])
+    ingest = kind_parser(commands, "ingest", "images", help="image files -> Delta image tables (conf/images.yml)")
+    ingest.add_argument("--path", default=None, help="folder with one subfolder per class (default: the config's)")
+    ingest.add_argument("--manifest", default=None, help="CSV with path,label columns instead of subfolders")
+    ingest.set_defaults(handler=cmd_ingest_images)
+
+    train = kind_parser(commands, "train", "images", help="transfer learning: fine-tune a pretrained backbone on the image tables")
+    train.add_argument("--weights", default=None, help="backbone weights to transfer from (a state_dict file)")
+    train.add_argument("--json", action="store_true", help="print the metrics summary as JSON")
+    train.set_defaults(handler=cmd_train_images)
+
+    predict = kind_parser(commands, "predict", "images", help="batch inference: score a Delta image table into gold",
+                          verb_help="batch inference with a registered model")
     predict.add_argument("--table", default=None, help="silver image table to score (default: the config's data.table)")
     predict.add_argument("--checkpoint", default=None, help="a Lakeforge model checkpoint (default: the registered model's alias)")
-    add_common(predict, DEFAULT_CONF)
     predict.set_defaults(handler=cmd_predict_images)
+
+    for sub in (generate, ingest, train, predict):
+        add_common(sub, DEFAULT_CONF)

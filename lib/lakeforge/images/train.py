@@ -18,8 +18,8 @@ from lakeforge.images.ingest import ingest_images
 from lakeforge.images.loader import petastorm_source
 from lakeforge.images.model import imagenet_checkpoint
 from lakeforge.images.predict import predict_images
+from lakeforge.learning.class_balance import balanced_weights
 from lakeforge.tables.layout import Lakehouse
-from lakeforge.training.stratified import balanced_weights
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from lakeforge.ingestion.rest_pages import explode_records, pages_frame
 from lakeforge.pipelines.customer360 import build_customer_360
 from lakeforge.pipelines.medallion import refine_to_silver, with_bronze_metadata
 from lakeforge.quality.expectations import ValidationReport
+from lakeforge.quality.validations import record_validations
 from lakeforge.tables import delta
 from lakeforge.tables.audit import LayerCounts, Run, discard_uncommitted_runs, record_run
 from lakeforge.tables.layout import Lakehouse
-from lakeforge.tables.validations import record_validations
 from lakeforge.tables.watermarks import advance_watermark, read_watermark
 
 

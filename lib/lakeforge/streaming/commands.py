@@ -6,7 +6,7 @@ import json
 import signal
 import threading
 
-from lakeforge.cli import add_common
+from lakeforge.commands import add_common, session_for, work_dir
 
 DEFAULT_CONF = "conf/iot.yml"
 
@@ -14,7 +14,7 @@ DEFAULT_CONF = "conf/iot.yml"
 def load(args):
     from lakeforge.streaming.config import load_iot_config
 
-    return load_iot_config(args.conf, env=args.env)
+    return load_iot_config(args.config, env=args.env)
 
 
 def stop_on_sigterm() -> threading.Event:
@@ -66,30 +66,26 @@ def cmd_bridge(args) -> int:
 
 
 def cmd_stream(args) -> int:
-    from lakeforge.spark import build_spark
     from lakeforge.streaming.job import as_catch_up, run_stream
 
     config = load(args)
     if args.available_now:
         config = as_catch_up(config)
-    spark = build_spark(config.platform.spark)
-    run_stream(spark, config, stop=stop_on_sigterm(), seconds=args.seconds)
+    run_stream(session_for(config), config, stop=stop_on_sigterm(), seconds=args.seconds)
     return 0
 
 
 def cmd_streams(args) -> int:
-    from lakeforge.spark import build_spark
     from lakeforge.streaming.progress import format_progress, latest_progress
     from lakeforge.streaming.tables import IotTables
 
     config = load(args)
-    rows = latest_progress(build_spark(config.platform.spark), IotTables.of(config).progress)
+    rows = latest_progress(session_for(config), IotTables.of(config).progress)
     print(json.dumps(rows, indent=2, default=str) if args.json else format_progress(rows))
     return 0
 
 
 def cmd_demo_iot(args) -> int:
-    from lakeforge.cli import work_dir
     from lakeforge.streaming.demo import run_demo
 
     run_demo(load(args), work_dir() / "demo-iot")

@@ -8,6 +8,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lakeforge.errors import DataError
 from lakeforge.training.config import DataSpec
 
 LABEL = "__label"
@@ -89,7 +90,7 @@ def detect_roles(frame: DataFrame, spec: DataSpec) -> ColumnRoles:
     forced = {**{c: "numeric" for c in spec.numeric}, **{c: "categorical" for c in spec.categorical}}
     unknown = sorted((set(forced) | set(spec.exclude)) - set(frame.columns))
     if unknown:
-        raise ValueError(f"data columns {unknown} named in the config do not exist; columns are {frame.columns}")
+        raise DataError(f"data columns {unknown} named in the config do not exist; columns are {frame.columns}")
     roles: dict[str, str] = {}
     excluded = {c: "excluded in config" for c in spec.exclude}
     text_columns = []
@@ -130,7 +131,7 @@ def label_expression(spec: DataSpec, task: str) -> Column:
 def check_label(frame: DataFrame, spec: DataSpec, task: str) -> None:
     """Fail, naming the values, if a label cannot be read as a number / a positive-or-negative class."""
     if spec.label not in frame.columns:
-        raise ValueError(f"label column {spec.label!r} not in the data; columns are {frame.columns}")
+        raise DataError(f"label column {spec.label!r} not in the data; columns are {frame.columns} (pass --label or set data.label)")
     text, mapped = cleaned_text(spec.label), label_expression(spec, task)
     row = frame.agg(
         F.slice(F.collect_set(F.when(text.isNotNull() & mapped.isNull(), text)), 1, 5).alias("unreadable"),
@@ -138,9 +139,9 @@ def check_label(frame: DataFrame, spec: DataSpec, task: str) -> None:
     ).first()
     if row.unreadable:
         expected = "numbers" if task == "regression" else f"{POSITIVE_VALUES} / {NEGATIVE_VALUES} or set data.positive_label"
-        raise ValueError(f"label {spec.label!r} has values {sorted(row.unreadable)} that are not {expected}")
+        raise DataError(f"label {spec.label!r} has values {sorted(row.unreadable)} that are not {expected}")
     if task == "classification" and row.classes != 2:
-        raise ValueError(f"label {spec.label!r} has {row.classes} classes after mapping; binary classification needs 2")
+        raise DataError(f"label {spec.label!r} has {row.classes} classes after mapping; binary classification needs 2")
 
 
 def with_label(spec: DataSpec, task: str):

@@ -50,13 +50,6 @@ def assign_folds(frame: DataFrame, folds: int, seed: int, stratified: bool) -> D
     return with_folds.repartition(frame.sparkSession.sparkContext.defaultParallelism)
 
 
-def balanced_weights(frame: DataFrame, label: str = LABEL) -> dict:
-    """n / (classes * n_class) per class, as scikit-learn's class_weight='balanced'."""
-    counts = {row[label]: row["count"] for row in frame.groupBy(label).count().collect()}
-    total = sum(counts.values())
-    return {label: total / (len(counts) * count) for label, count in counts.items()}
-
-
 def with_class_weights(weights: dict[float, float]):
     def transform(frame: DataFrame) -> DataFrame:
         weight = F.lit(1.0)

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
+from lakeforge.learning.class_balance import balanced_weights
 from lakeforge.training.columns import LABEL, ColumnRoles, check_label, detect_roles, with_label
 from lakeforge.training.config import TrainingConfig
 from lakeforge.training.crossval import CandidateResult, cross_validate, evaluate_on_test
 from lakeforge.training.data import DataIdentity, read_data
 from lakeforge.training.features import choose_pca_k, preprocessing_stages
 from lakeforge.training.metrics import baseline_metrics
-from lakeforge.training.stratified import assign_folds, balanced_weights, split_train_test, with_class_weights
+from lakeforge.training.stratified import assign_folds, split_train_test, with_class_weights
 
 PRIMARY_METRIC = {"classification": ("roc_auc", True), "regression": ("rmse", False)}
 
@@ -55,7 +56,7 @@ def prepare(spark: SparkSession, config: TrainingConfig) -> PreparedData:
     labelled = frame.transform(with_label(config.data, config.task)).select(*columns, LABEL).cache()
     train, test = split_train_test(labelled, validation.test_fraction, validation.seed, stratified)
     if validation.class_weights:
-        train = train.transform(with_class_weights(balanced_weights(train)))
+        train = train.transform(with_class_weights(balanced_weights(train, LABEL)))
     train = assign_folds(train, validation.folds, validation.seed, stratified).cache()
     test = test.cache()
     # Both caches are filled from the labelled rows, which are then let go: kept, a notebook's session

@@ -1,0 +1,1 @@
+"""Pieces every model-training area uses (training, images, recommendations), kept below all of them."""
