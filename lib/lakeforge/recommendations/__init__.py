@@ -1,0 +1,1 @@
+"""Interactions, ALS training and the numpy serving artifact of the real-time recommender."""

@@ -1,0 +1,141 @@
+"""The interactions stream job: Kafka -> bronze (raw records), silver (typed, new event ids only),
+quarantine, gold statistics, one audit entry per micro-batch.
+
+Exactly once across restarts: the checkpoint replays the batch a killed run was in; each Delta append
+is made once per batch id (streaming.sink.MicroBatchAppender), silver also skips event ids it holds,
+and gold is recomputed from silver for the keys a batch touched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from lakeforge.quality.cleansing import CORRUPT_RECORD
+from lakeforge.recommendations.config import RecsConfig
+from lakeforge.recommendations.gold import refresh_gold
+from lakeforge.recommendations.interactions import RAW_COLUMNS, count_routed, refine, route
+from lakeforge.recommendations.tables import RecsTables
+from lakeforge.recommendations.topic import ensure_interactions_topic
+from lakeforge.streaming.job import stop_between_batches
+from lakeforge.streaming.kafka import spark_options
+from lakeforge.streaming.sink import MicroBatchAppender
+from lakeforge.tables import delta
+from lakeforge.tables.audit import Run, record_run
+
+JOB = "recs.stream"
+RAW_SCHEMA = StructType([StructField(name, StringType()) for name in RAW_COLUMNS] + [StructField(CORRUPT_RECORD, StringType())])
+
+
+def read_topic(spark: SparkSession, config: RecsConfig) -> DataFrame:
+    """The interactions topic as a stream; the checkpoint, not a consumer group, tracks the offsets."""
+    return (
+        spark.readStream.format("kafka")
+        .options(**spark_options(config.kafka))
+        .option("subscribe", config.kafka.interactions.name)
+        .option("startingOffsets", config.stream.starting_offsets)
+        .option("maxOffsetsPerTrigger", config.stream.max_offsets_per_trigger)  # bounds a catch-up batch
+        .option("failOnDataLoss", "true")  # offsets gone from Kafka would be a silent gap
+        .load()
+    )
+
+
+def as_bronze(records: DataFrame) -> DataFrame:
+    return records.select(
+        F.col("key").cast("string").alias("user_key"),
+        F.col("value").cast("string").alias("payload"),
+        "topic",
+        "partition",
+        "offset",
+        F.col("timestamp").alias("kafka_timestamp"),
+        F.current_timestamp().alias("_ingested_at"),
+    )
+
+
+def as_raw_interactions(run_id: str):
+    """Bronze rows as raw interaction text; a payload that is not a JSON object keeps its text in
+    _corrupt_record (quarantined as malformed_record)."""
+
+    def transform(bronze: DataFrame) -> DataFrame:
+        parsed = F.from_json("payload", RAW_SCHEMA, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD})
+        return bronze.select(
+            *[parsed[name].alias(name) for name in RAW_COLUMNS],
+            parsed[CORRUPT_RECORD].alias(CORRUPT_RECORD),
+            F.lit("kafka").alias("_source"),
+            F.concat_ws("/", "topic", "partition", "offset").alias("_source_ref"),
+            F.lit(run_id).alias("_run_id"),
+            "_ingested_at",
+        )
+
+    return transform
+
+
+class InteractionsBatchWriter:
+    """foreachBatch writer of one query run."""
+
+    def __init__(self, spark: SparkSession, config: RecsConfig) -> None:
+        self.spark, self.config, self.tables = spark, config, RecsTables.of(config)
+        name = config.stream.name
+        self.bronze = MicroBatchAppender(self.tables.bronze, f"{name}:bronze")
+        self.silver = MicroBatchAppender(self.tables.silver, f"{name}:silver")
+        self.quarantine = MicroBatchAppender(self.tables.quarantine, f"{name}:quarantine")
+
+    def __call__(self, records: DataFrame, batch_id: int) -> None:
+        bronze = records.transform(as_bronze).persist(StorageLevel.MEMORY_AND_DISK)
+        run = Run(job=JOB)
+        try:
+            if bronze.isEmpty():
+                return
+            self._write(bronze, batch_id, run)
+        except Exception as error:
+            record_run(self.spark, self.tables.lakehouse, run, error)
+            raise
+        finally:
+            bronze.unpersist()
+        record_run(self.spark, self.tables.lakehouse, run)
+
+    def _write(self, bronze: DataFrame, batch_id: int, run: Run) -> None:
+        counts = run.layer("interactions", "bronze")
+        counts.read = counts.written = bronze.count()
+        self.bronze.append(bronze, batch_id)
+        typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
+        known = self.spark.read.format("delta").load(self.tables.silver) if delta.exists(self.spark, self.tables.silver) else None
+        routed = route(typed, self.config.silver, self.config.tables.interactions, known)
+        fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
+        silver = run.layer("interactions", "silver")
+        count_routed(routed, fresh, silver)
+        self.silver.append(fresh if silver.written else None, batch_id)
+        self.quarantine.append(routed.quarantine if silver.quarantined else None, batch_id)
+        if silver.written:
+            refresh_gold(self.spark, self.tables, fresh, self.config.stream.window, self.config.als.event_weights)
+        fresh.unpersist()
+        typed.unpersist()
+
+
+def run_interactions_stream(
+    spark: SparkSession,
+    config: RecsConfig,
+    stop: threading.Event | None = None,
+    seconds: float | None = None,
+    available_now: bool = False,
+) -> None:
+    """Run until `stop` is set or `seconds` pass; available_now: process what the topic holds, then stop."""
+    ensure_interactions_topic(config.kafka)
+    writer = read_topic(spark, config).writeStream.foreachBatch(InteractionsBatchWriter(spark, config))
+    writer = writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime=config.stream.trigger_interval)
+    query = writer.queryName(f"{config.stream.name}.interactions").option("checkpointLocation", RecsTables.of(config).checkpoint).start()  # exactly-once across restarts
+    if available_now:
+        query.awaitTermination()
+        return
+    stop = stop or threading.Event()
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not stop.is_set() and query.isActive and (deadline is None or time.monotonic() < deadline):
+        stop.wait(1.0)
+    if not query.isActive and query.exception() is not None:
+        raise RuntimeError(f"streaming query {query.name} stopped: {query.exception()}")
+    stop_between_batches(query)

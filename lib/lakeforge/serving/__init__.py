@@ -1,0 +1,1 @@
+"""The recommendation service: FastAPI app, live interactions, model registry follower, metrics."""

@@ -1,0 +1,43 @@
+"""`lakeforge serve`: the recommendation service under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from lakeforge.commands import add_common
+
+DEFAULT_CONF = "conf/recommendations.yml"
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from lakeforge.commands import load_args_config
+    from lakeforge.recommendations.config import RecsConfig
+    from lakeforge.serving.app import CONFIG_ENV
+
+    config = load_args_config(args, RecsConfig, DEFAULT_CONF)  # fails here, once, if the config is wrong
+    os.environ[CONFIG_ENV] = args.config or DEFAULT_CONF
+    if args.env:
+        os.environ["LAKEFORGE_ENV"] = args.env
+    uvicorn.run(
+        "lakeforge.serving.app:app_from_environment",
+        factory=True,
+        host=args.host or config.serving.host,
+        port=args.port or config.serving.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,  # one line per request would cost more than the request at the target rate
+    )
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="the recommendation service (FastAPI under uvicorn)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes; each follows the interactions topic")
+    serve.add_argument("--host", default=None, help="default serving.host (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="default serving.port")
+    serve.add_argument("--log-level", default="warning")
+    add_common(serve, DEFAULT_CONF)
+    serve.set_defaults(handler=cmd_serve)

@@ -1,0 +1,58 @@
+"""Prometheus metrics of one worker: requests, latency, cache hits, served model versions."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+
+class ServiceMetrics:
+    """Registered on a registry of their own, so several apps (tests, workers) never clash."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("recs_requests", "HTTP requests by endpoint and status", ["endpoint", "status"], registry=self.registry)
+        self.latency = Histogram("recs_request_seconds", "request latency by endpoint", ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.cache = Counter("recs_cache_lookups", "recommendation cache lookups", ["result"], registry=self.registry)
+        self.hit_rate = Gauge("recs_cache_hit_rate", "share of recommendation lookups served from the cache", registry=self.registry)
+        self.model_version = Gauge("recs_model_version", "served registered model version per A/B arm", ["variant"], registry=self.registry)
+        self.events = Counter("recs_events", "interactions applied to live user state", ["origin"], registry=self.registry)
+        self._hits = self._lookups = 0
+
+    def cache_lookup(self, hit: bool) -> None:
+        self._lookups += 1
+        self._hits += hit
+        self.cache.labels("hit" if hit else "miss").inc()
+        self.hit_rate.set(self._hits / self._lookups)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no per-request task like BaseHTTPMiddleware): counts and times each HTTP request by
+    its route's endpoint name."""
+
+    def __init__(self, app, metrics: ServiceMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def send_status(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            endpoint = getattr(scope.get("endpoint"), "__name__", "unmatched")
+            self.metrics.requests.labels(endpoint, str(status[0])).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
