@@ -21,6 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakeforge.training.commands",
     "lakeforge.streaming.commands",
     "lakeforge.images.commands",
+    "lakeforge.recommendations.commands",
+    "lakeforge.serving.commands",
+    "lakeforge.monitoring.commands",
 )
 
 # FileNotFoundError: a path the user gave (data, weights, manifest) that is not there.
