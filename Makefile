@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export LAKEFORGE_WORK ?= $(CURDIR)/.work
 
-.PHONY: help setup venv jars tools services-up services-down cluster-up cluster-down test demo demo-iot demo-images bench dist lock clean
+.PHONY: help setup venv jars tools services-up services-down cluster-up cluster-down test demo demo-iot demo-images bench dist docs docs-serve lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,6 +18,7 @@ tools:  ## checkers that do not come from PyPI (actionlint, built with Go)
 LAYERS ?= core
 test: LAYERS = core images dev
 demo-images bench: LAYERS = core images
+docs docs-serve: LAYERS = core dev
 venv:
 	@bash scripts/setup/venv.sh $(LAYERS)
 
@@ -63,6 +64,12 @@ dist: venv  ## build what a cluster job ships: the wheel (--py-files, cluster li
 	@rm -f dist/lakeforge-*.whl
 	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl
 	@bash scripts/setup/pack-env.sh
+
+docs: venv  ## build the documentation site into .work/site (strict: a broken link or a page missing from the nav fails)
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+docs-serve: venv  ## serve the documentation on http://127.0.0.1:8000, rebuilt on every change
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 lock:  ## re-resolve requirements/{core,images,dev}.in into requirements/constraints.txt
 	@bash scripts/setup/lock.sh

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,3 +56,18 @@ def kind_parser(commands: argparse._SubParsersAction, verb: str, kind: str, help
         kinds = parent.add_subparsers(dest="kind", metavar="KIND", required=parent.get_default("handler") is None)
         parent.set_defaults(kinds_=kinds)
     return kinds.add_parser(kind, help=help)
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """A parser's commands or kinds by name ({} if it has none)."""
+    for action in parser._actions:  # argparse keeps its subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def command_parsers(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """(words, parser) of every command and kind, depth first: ("train",), ("train", "churn"), ..."""
+    for name, sub in subcommands(parser).items():
+        yield (*words, name), sub
+        yield from command_parsers(sub, (*words, name))

@@ -21,4 +21,4 @@ def test_image_options_need_the_images_kind(capsys):
     with pytest.raises(SystemExit) as exit_code:
         main(["ingest", "--path", "somewhere"])
     assert exit_code.value.code == 2
-    assert "unrecognized arguments: --path somewhere" in capsys.readouterr().err
+    assert "lakeforge ingest: error: argument KIND: invalid choice: 'somewhere' (choose from 'images')" in capsys.readouterr().err

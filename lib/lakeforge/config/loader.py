@@ -83,13 +83,19 @@ def load_model(model: type[T], data: dict[str, Any], origin: str) -> T:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"{origin}: {problems}") from None
+        raise ConfigError(f"{origin}: {problems} (the keys each file takes: docs/reference/configuration.md)") from None
 
 
 def load_config(path: str | Path, model: type[T], env: str | None = None) -> T:
     """Read a config file, overlay conf/env/<env>.yml (env from LAKEFORGE_ENV, default local) and
     validate it as `model`; the overlay wins, since it holds what differs per environment. Without
     the default overlay the file is used as it is."""
+    data, origin = merged_config_data(path, env)
+    return load_model(model, data, origin=origin)
+
+
+def merged_config_data(path: str | Path, env: str | None = None) -> tuple[dict[str, Any], str]:
+    """The file's data with its environment overlay merged in (not yet validated), and where it came from."""
     path = Path(path)
     chosen = env or os.environ.get("LAKEFORGE_ENV")
     env = chosen or DEFAULT_ENV
@@ -99,9 +105,8 @@ def load_config(path: str | Path, model: type[T], env: str | None = None) -> T:
         if chosen:  # asked for by name: running without it would silently use other settings
             raise ConfigError(f"environment overlay not found: {overlay_path} (--env / LAKEFORGE_ENV={env}); "
                               f"create it or pick one of the files in {overlay_path.parent}")
-        return load_model(model, data, origin=str(path))
-    data = deep_merge(data, load_yaml(overlay_path))
-    return load_model(model, data, origin=f"{path} + {overlay_path.name}")
+        return data, str(path)
+    return deep_merge(data, load_yaml(overlay_path)), f"{path} + {overlay_path.name}"
 
 
 def load_pipeline_config(path: str | Path, env: str | None = None) -> PipelineConfig:
