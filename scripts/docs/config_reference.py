@@ -7,6 +7,7 @@ source, so the reference says what the code says. A conf/ file without a model h
 from __future__ import annotations
 
 import ast
+import fnmatch
 import importlib
 import inspect
 import io
@@ -22,7 +23,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-# conf/ file -> the model it is loaded into. Files that do not exist yet are skipped.
+# conf/ file (a glob relative to conf/) -> the model it is loaded into; the first match wins.
 CONF_MODELS = {
     "customer360.yml": "lakeforge.config.models:PipelineConfig",
     "churn.yml": "lakeforge.training.config:TrainingConfig",
@@ -32,7 +33,8 @@ CONF_MODELS = {
     "recommendations.yml": "lakeforge.recommendations.config:RecsConfig",
     "deployment.yml": "lakeforge.deployment.config:DeploymentConfig",
     "monitoring.yml": "lakeforge.monitoring.config:MonitoringConfig",
-    "workflows.yml": "lakeforge.workflows.config:WorkflowConfig",
+    "workflows/*.yml": "lakeforge.workflows.config:WorkflowConfig",
+    "examples/*.yml": "lakeforge.config.models:PipelineConfig",
 }
 OVERLAY_MODEL = "lakeforge.config.models:PlatformConfig"  # conf/env/*.yml set `platform:` of any file
 
@@ -158,20 +160,24 @@ def check_keys(path: Path, model: type[BaseModel]) -> None:
         raise ValueError(f"{path}: keys {unknown} are not fields of {model.__name__}; fix CONF_MODELS in {__file__}")
 
 
+def model_of(name: str) -> str | None:
+    return next((spec for pattern, spec in CONF_MODELS.items() if fnmatch.fnmatch(name, pattern)), None)
+
+
 def config_reference(conf_dir: Path) -> str:
-    files = sorted(path for path in conf_dir.glob("*.yml"))
-    missing = [path.name for path in files if path.name not in CONF_MODELS]
+    files = {path.relative_to(conf_dir).as_posix(): path for path in sorted(conf_dir.rglob("*.yml")) if path.parent.name != "env"}
+    missing = [name for name in files if model_of(name) is None]
     if missing:
-        raise ValueError(f"conf/ files without a model in {__file__} CONF_MODELS: {missing}; add `name: module:Model` there")
+        raise ValueError(f"conf/ files without a model in {__file__} CONF_MODELS: {missing}; add `pattern: module:Model` there")
     roots = {}
-    for path in files:
-        roots[path] = import_model(CONF_MODELS[path.name])
-        check_keys(path, roots[path])
+    for name, path in files.items():
+        roots[name] = import_model(model_of(name))
+        check_keys(path, roots[name])
     overlay = import_model(OVERLAY_MODEL)
     models = models_of([*dict.fromkeys(roots.values()), overlay])
     labels = labels_of(models)
     table = ["| file | model | what |", "|---|---|---|"]
-    table += [f"| `conf/{path.name}` | {type_name(model, labels)} | {first_comment(path)} |" for path, model in roots.items()]
+    table += [f"| `conf/{name}` | {type_name(model, labels)} | {first_comment(files[name])} |" for name, model in roots.items()]
     table += [f"| `conf/env/{path.name}` | `platform:` {type_name(overlay, labels)} | {first_comment(path)} |"
               for path in sorted((conf_dir / "env").glob("*.yml"))]
     sections = [model_section(model, labels) for model in models]

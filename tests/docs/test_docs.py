@@ -39,6 +39,12 @@ def test_the_site_builds_strict(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     cli_page = (tmp_path / "site/reference/cli/index.html").read_text()
     assert "lakeforge train churn" in cli_page and "--config" in cli_page  # generated, not the bare stub
+    benchmarks_page = (tmp_path / "site/benchmarks/index.html").read_text()
+    runs = sorted((ROOT / "bench/results").glob("*.json"))
+    assert benchmarks_page.count("<strong>Machine:</strong>") == benchmarks_page.count("<strong>Measured:</strong>") == len(runs)
+    assert all(f"bench/results/{run.name}" in benchmarks_page for run in runs)
+    config_page = (tmp_path / "site/reference/configuration/index.html").read_text()
+    assert all(f"conf/{conf.name}" in config_page for conf in (ROOT / "conf").glob("*.yml"))
 
 
 def test_a_broken_link_or_a_page_outside_the_nav_fails_the_build(tmp_path):

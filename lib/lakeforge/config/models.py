@@ -41,6 +41,9 @@ class SparkSettings(StrictModel):
     progress_bar: bool = True
     log_level: str = "WARN"
     conf: dict[str, str] = Field(default_factory=dict)
+    # cluster mode only: Python modules every executor must import, checked when the session starts
+    # (lakeforge.executors), so a missing dependency fails the job at once with the fix, not deep in a task.
+    executor_modules: list[str] = Field(default_factory=list)
 
 
 class StorageSettings(StrictModel):
