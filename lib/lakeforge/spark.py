@@ -74,4 +74,8 @@ def build_spark(settings: SparkSettings | None = None) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
+    if settings.mode == "cluster":
+        from lakeforge.executors import require_on_executors
+
+        require_on_executors(spark, settings.executor_modules, extra="all", purpose=f"{settings.app_name} on {spark.sparkContext.master}")
     return spark

@@ -60,7 +60,10 @@ class AugmentSpec(StrictModel):
 class DistributionSpec(StrictModel):
     num_processes: int = Field(default=2, ge=1)
     local_mode: bool = True
+    # auto: GPUs when Spark assigns them to the ranks (spark.task.resource.gpu.amount on a cluster,
+    # spark.driver.resource.gpu.amount in local mode); yes: required; no: CPU even where GPUs are assigned.
     use_gpu: Literal["auto", "yes", "no"] = "auto"
+    mixed_precision: bool = False  # autocast: float16 with loss scaling on GPUs, bfloat16 on CPUs
     threads_per_process: int = Field(default=1, ge=1)
 
 

@@ -14,6 +14,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from lakeforge.images.distributed import current_device
 from lakeforge.images.loader import BatchSource
 from lakeforge.images.model import build_model, freeze_norm_stats, param_groups, save_checkpoint, set_trainable, transfer_backbone
 
@@ -43,6 +44,7 @@ class FitJob:
     init_weights: str | None  # checkpoint to transfer the backbone from; None: random init
     checkpoint: str  # where rank 0 saves the best model
     seed: int
+    mixed_precision: bool = False  # autocast forward passes (float16 on CUDA with loss scaling, bfloat16 on CPU)
 
 
 def parameters_digest(model: nn.Module) -> str:
@@ -60,20 +62,27 @@ def sync_buffers(model: nn.Module) -> None:
         dist.broadcast(buffer, src=0)
 
 
-def agreed(values: list[float]) -> list[float]:
-    """Rank 0's numbers on every rank, so early stopping takes one decision everywhere."""
-    shared = torch.tensor(values, dtype=torch.float64)
+def autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    return torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16, enabled=enabled)
+
+
+def agreed(values: list[float], device: torch.device) -> list[float]:
+    """Rank 0's numbers on every rank, so early stopping takes one decision everywhere (on the
+    rank's device: nccl only moves CUDA tensors)."""
+    shared = torch.tensor(values, dtype=torch.float64, device=device)
     dist.broadcast(shared, src=0)
     return shared.tolist()
 
 
-def evaluate(model: nn.Module, source: BatchSource, batch_size: int, loss_fn: nn.Module) -> tuple[float, float]:
+def evaluate(model: nn.Module, job: FitJob, loss_fn: nn.Module, device: torch.device) -> tuple[float, float]:
     """(mean loss, accuracy) over the whole validation split."""
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
-    with torch.no_grad(), source.batches("val", rank=0, world=1, batch_size=batch_size, train=False, endless=False) as batches:
+    with torch.no_grad(), job.source.batches("val", rank=0, world=1, batch_size=job.batch_size, train=False, endless=False) as batches:
         for images, labels in batches:
-            logits = model(images)
+            images, labels = images.to(device), labels.to(device)
+            with autocast(device, job.mixed_precision):
+                logits = model(images).float()
             total_loss += float(loss_fn(logits, labels)) * len(labels)
             correct += int((logits.argmax(1) == labels).sum())
             seen += len(labels)
@@ -82,13 +91,16 @@ def evaluate(model: nn.Module, source: BatchSource, batch_size: int, loss_fn: nn
 
 def train_phase(model: nn.Module, job: FitJob, phase: Phase, rank: int, world: int, history: list[dict]) -> None:
     set_trainable(model, phase.top_blocks)
+    device = current_device()
     # A new DDP wrapper per phase: DDP registers gradient hooks for the parameters trainable when it is built.
-    ddp = DistributedDataParallel(model)
+    ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    # float16 gradients underflow without loss scaling; bfloat16 (CPU) keeps float32's range and needs none.
+    scaler = torch.amp.GradScaler(device.type, enabled=job.mixed_precision and device.type == "cuda")
     optimizer = torch.optim.AdamW(param_groups(model, phase.head_lr, phase.backbone_lr), weight_decay=1e-4)
     # Every rank takes the same number of steps (gloo fails on unequal batch counts); shards repeat.
     steps = max(1, math.ceil(job.source.rows("train") / (job.batch_size * world)))
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, phase.epochs * steps))
-    weight = torch.tensor(job.class_weights, dtype=torch.float32) if job.class_weights else None
+    weight = torch.tensor(job.class_weights, dtype=torch.float32, device=device) if job.class_weights else None
     train_loss, val_loss_fn = nn.CrossEntropyLoss(weight=weight), nn.CrossEntropyLoss()
     best, best_state, stale = math.inf, None, 0
     with job.source.batches("train", rank=rank, world=world, batch_size=job.batch_size, train=True, endless=True) as batches:
@@ -98,15 +110,18 @@ def train_phase(model: nn.Module, job: FitJob, phase: Phase, rank: int, world: i
             freeze_norm_stats(model)
             for _ in range(steps):
                 images, labels = next(batches)
-                loss = train_loss(ddp(images), labels)
+                images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+                with autocast(device, job.mixed_precision):
+                    loss = train_loss(ddp(images).float(), labels)
                 optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
                 schedule.step()
                 total += float(loss) * len(labels)
                 seen += len(labels)
             sync_buffers(model)
-            val_loss, val_accuracy = agreed(list(evaluate(model, job.source, job.batch_size, val_loss_fn)))
+            val_loss, val_accuracy = agreed(list(evaluate(model, job, val_loss_fn, device)), device)
             record = {"phase": phase.name, "epoch": len(history), "train_loss": total / seen, "val_loss": val_loss,
                       "val_accuracy": val_accuracy, "images_per_s": seen * world / (time.perf_counter() - started)}
             history.append(record)
@@ -131,6 +146,7 @@ def fit(rank: int, world: int, job: FitJob) -> dict:
     torch.manual_seed(job.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     model = build_model(job.backbone, len(job.classes))
     transferred = transfer_backbone(model, job.init_weights) if job.init_weights else 0
+    model.to(current_device())
     # Different augmentations per rank; numpy drives Petastorm's shuffling queue.
     torch.manual_seed(job.seed + rank)
     np.random.seed(job.seed + rank)

@@ -10,6 +10,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lakeforge.executors import require_on_executors
 from lakeforge.images.config import ImagesConfig
 from lakeforge.images.distributed import run_on_ranks
 from lakeforge.images.evaluate import classification_metrics
@@ -20,6 +21,9 @@ from lakeforge.images.model import imagenet_checkpoint
 from lakeforge.images.predict import predict_images
 from lakeforge.learning.class_balance import balanced_weights
 from lakeforge.tables.layout import Lakehouse
+
+
+RANK_MODULES = ["lakeforge", "torch", "torchvision", "petastorm", "PIL"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ def fit_distributed(spark: SparkSession, config: ImagesConfig, silver: DataFrame
                     init_weights: str | None, name: str, weighted: bool, augment: bool = True) -> FitResult:
     """Petastorm converters over `silver`, then `fit` on every rank; the converters' cache is removed after."""
     training, work = config.training, Path(config.work_dir).resolve()
+    if not training.distribution.local_mode:  # the ranks run in the executors' Python
+        require_on_executors(spark, RANK_MODULES, extra="images", purpose="image fine-tuning on the executors")
     # Balanced class weights over the training split; their keys are the classes the model learns.
     weights = balanced_weights(silver.where(F.col("split") == "train"), "label")
     classes = sorted(weights)
@@ -70,6 +76,7 @@ def fit_distributed(spark: SparkSession, config: ImagesConfig, silver: DataFrame
             phases=phases, batch_size=training.batch_size,
             class_weights=[weights[name] for name in classes] if weighted else None,
             init_weights=init_weights, checkpoint=str(run_dir / "model.pt"), seed=training.seed,
+            mixed_precision=training.distribution.mixed_precision,
         )
         ranks = run_on_ranks(fit, training.distribution, run_dir / "ranks", job)
         return FitResult(checkpoint=job.checkpoint, classes=classes, ranks=ranks, train_rows=source.rows("train"))

@@ -1,0 +1,105 @@
+"""jobs/ingest.py on the standalone cluster: the same tables as local mode, a worker killed mid-run is
+survived without losing or duplicating rows, and executors without the job's dependencies fail fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from pyspark.testing import assertDataFrameEqual
+
+from cluster.cluster_jobs import ROOT, WORK, cluster_script, cluster_target, submit, write_conf
+from lakeforge.demo.generate import generate_demo
+
+SOURCES = ["customers", "usage"]  # the file sources: no service needed, and both have quarantined rows
+TABLES = [f"{layer}/{source}" for layer in ("bronze", "silver", "quarantine") for source in SOURCES]
+PER_RUN = {"_run_id", "_ingested_at"}  # differ between any two runs by design
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> dict:
+    """conf/customer360.yml with a private lakehouse per run, on 150 demo customers."""
+    root = tmp_path_factory.mktemp("ingest")
+    generate_demo(root / "landing", root / "seed", customers=150, seed=7)
+    overlay = {"platform": {"spark": {"master": "local[2]", "jars_dir": str(WORK / "jars"), "progress_bar": False, "driver_memory": "1g"},
+                            "storage": {"root": "${LAKEFORGE_LAKEHOUSE_ROOT}", "landing": "${LAKEFORGE_LANDING_ROOT}"}}}
+    conf = write_conf(root / "conf", {"customer360.yml": yaml.safe_load((ROOT / "conf/customer360.yml").read_text())}, overlay)
+    return {"root": root, "config": str(conf / "customer360.yml")}
+
+
+def ingest(pipeline: dict, name: str, target, background: bool = False):
+    env = {"LAKEFORGE_LAKEHOUSE_ROOT": str(pipeline["root"] / name), "LAKEFORGE_LANDING_ROOT": str(pipeline["root"] / "landing")}
+    args = ["--config", pipeline["config"], "--env", "local" if target is None else "cluster",
+            *[word for source in SOURCES for word in ("--source", source)]]
+    return submit("jobs/ingest.py", args, target, env, background=background)
+
+
+def table(spark, pipeline: dict, run: str, name: str):
+    frame = spark.read.format("delta").load(str(pipeline["root"] / run / name))
+    return frame.drop(*[column for column in frame.columns if column in PER_RUN])
+
+
+@pytest.fixture(scope="module")
+def local_run(pipeline) -> str:
+    result = ingest(pipeline, "local", None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return "local"
+
+
+def assert_same_tables(spark, pipeline: dict, run: str, reference: str) -> None:
+    for name in TABLES:
+        expected = table(spark, pipeline, reference, name)
+        assert expected.count() > 0, f"{reference}/{name} is empty"
+        assertDataFrameEqual(table(spark, pipeline, run, name), expected)  # every row, in any order
+
+
+def test_ingestion_on_the_cluster_writes_the_tables_local_mode_writes(spark, pipeline, local_run, on_cluster):
+    result = ingest(pipeline, "cluster", on_cluster)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "StandaloneSchedulerBackend" in result.stderr  # it ran on the cluster, not in local mode
+    assert_same_tables(spark, pipeline, "cluster", local_run)
+
+
+def running_apps(cluster: dict) -> list[dict]:
+    with urllib.request.urlopen(f"{cluster['LAKEFORGE_SPARK_MASTER_UI']}/json/", timeout=10) as response:
+        return json.load(response)["activeapps"]
+
+
+def test_a_worker_killed_during_ingestion_loses_and_duplicates_nothing(spark, pipeline, local_run, on_cluster, cluster):
+    job = ingest(pipeline, "killed", on_cluster, background=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not running_apps(cluster) and job.poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        time.sleep(8)  # executors registered and tasks under way
+        assert job.poll() is None, "ingestion ended before a worker could be killed"
+        worker = int((WORK / "services/spark-cluster/worker-2.pid").read_text())
+        os.killpg(worker, signal.SIGKILL)  # the worker and the executor it launched
+        _, stderr = job.communicate(timeout=900)
+    finally:
+        if job.poll() is None:
+            job.kill()
+        restarted = cluster_script("up")
+    assert job.returncode == 0, stderr[-3000:]
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    assert "Lost executor" in stderr or "Executor lost" in stderr or "removed" in stderr.lower()
+    assert_same_tables(spark, pipeline, "killed", local_run)
+
+
+def test_executors_without_the_dependencies_fail_at_once_naming_them(pipeline, cluster, shipped_code, tmp_path):
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
+    result = ingest(pipeline, "bare", cluster_target(cluster, shipped_code, str(bare / "bin/python")))
+    assert result.returncode != 0
+    message = next(line for line in result.stderr.splitlines() if "cannot import" in line)
+    assert "numpy, pandas, pyarrow" in message and f"{bare}/bin/python" in message  # the modules and the executors' Python
+    assert "lakeforge[all]" in message and "--archives dist/lakeforge-env.tar.gz#environment" in message
+    assert not Path(pipeline["root"], "bare", "bronze").exists()  # failed before writing anything
