@@ -29,10 +29,12 @@ COMMAND_MODULES: tuple[str, ...] = (
 # FileNotFoundError: a path the user gave (data, weights, manifest) that is not there.
 KNOWN_ERRORS = (LakeforgeError, FileNotFoundError)
 USAGE_ERROR = 2  # argparse's exit status for bad arguments
+DESCRIPTION = ("Lakeforge, lakehouse ML on Spark and Delta Lake: ingest, validate, train, serve and monitor. "
+               "Errors you can fix print one line and exit 2; --debug shows the traceback.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lakeforge", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="lakeforge", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
