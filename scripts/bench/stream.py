@@ -42,7 +42,7 @@ from lakeforge.config.models import read_secret
 from lakeforge.streaming.bridge import PRODUCER_LIBRARY
 from lakeforge.streaming.config import ProcessingTime, SimulatorSettings, load_iot_config, topic_names, with_own_topics, write_iot_config
 from lakeforge.streaming.kafka import delete_topics, ensure_topics, produce_waiting, reliable_producer
-from lakeforge.streaming.mqtt import bridge_login, connect, end_session
+from lakeforge.streaming.mqtt import bridge_login, connect, end_session, telemetry_filter
 from lakeforge.streaming.readings import Manifest, device_id, fleet_messages
 from lakeforge.streaming.services import IOT_SERVICES, services_up
 from lakeforge.streaming.simulator import publish_mqtt
@@ -288,7 +288,7 @@ def park_session(config) -> None:
     client = connect(config.mqtt, bridge_login(config.mqtt), config.bridge.client_id, clean_session=False)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_: subscribed.set()
-    client.subscribe(config.mqtt.topic_filter, qos=1)
+    client.subscribe(telemetry_filter(config.mqtt), qos=1)
     if not subscribed.wait(10):
         raise TimeoutError("no SUBACK for the parked bridge session")
     client.disconnect()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private Mosquitto MQTT broker for the IoT pipeline: one instance under $LAKEFORGE_WORK, listening on
 # 127.0.0.1 only, no anonymous access, and an ACL under which each device may publish only to
-# devices/<device_id>/telemetry while the bridge account may only read those topics.
+# [runs/<tag>/]devices/<device_id>/telemetry while the bridge account may only read those topics.
 #   bash scripts/services/mosquitto.sh up|down|status
 # Secrets are generated on the first `up` into $LAKEFORGE_WORK/services/mosquitto/credentials.env (mode 600),
 # exported by scripts/services/env.sh: the bridge's password, and the fleet secret from which each device's
@@ -76,16 +76,33 @@ PY
   mosquitto_passwd -U "$passwd"
 }
 
-write_config() {
-  mkdir -p "$MQ_HOME/data"
-  cat >"$MQ_HOME/acl" <<EOF
+# Test, demo and benchmark runs publish under runs/<tag>/ (lakeforge.streaming.config.with_own_topics), so
+# the production bridge's persistent session, subscribed to devices/+/telemetry, never queues them.
+acl_text() {
+  cat <<EOF
 # The bridge reads every device's telemetry and publishes nothing.
 user $BRIDGE_USER
 topic read devices/+/telemetry
+topic read runs/+/devices/+/telemetry
 
 # Every other account is a device: it may publish only to its own topic (%u is the login name).
 pattern write devices/%u/telemetry
+pattern write runs/+/devices/%u/telemetry
 EOF
+}
+
+# A running broker rereads its ACL on SIGHUP: `up` brings an older broker's ACL up to date without a restart.
+refresh_acl() {
+  if [ "$(acl_text)" = "$(cat "$MQ_HOME/acl" 2>/dev/null)" ]; then return 0; fi
+  log "updating the running broker's ACL"
+  (umask 077; acl_text >"$MQ_HOME/acl")
+  chown "$SERVER_USER" "$MQ_HOME/acl"
+  kill -HUP "$(cat "$PID_FILE")"
+}
+
+write_config() {
+  mkdir -p "$MQ_HOME/data"
+  acl_text >"$MQ_HOME/acl"
   cat >"$CONF" <<EOF
 # Lakeforge's private broker (scripts/services/mosquitto.sh); regenerated on every start.
 listener $PORT 127.0.0.1
@@ -138,7 +155,7 @@ print_status() {
 }
 
 up() {
-  if is_running; then print_status; return 0; fi
+  if is_running; then refresh_acl; print_status; return 0; fi
   install_mosquitto
   mkdir -p "$MQ_HOME"
   ensure_credentials

@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 
 from lakeforge.streaming.config import IotConfig
 from lakeforge.streaming.kafka import reliable_producer
-from lakeforge.streaming.mqtt import bridge_login, connect, device_of_topic, end_session
+from lakeforge.streaming.mqtt import bridge_login, connect, device_of_topic, end_session, telemetry_filter
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,10 @@ class Bridge:
             self.config.mqtt, bridge_login(self.config.mqtt), settings.client_id, clean_session=False, manual_ack=True, on_message=self._on_message
         )
         self._client.on_subscribe = lambda *_: self._subscribed.set()
-        self._client.subscribe(self.config.mqtt.topic_filter, qos=1)
+        telemetry = telemetry_filter(self.config.mqtt)
+        self._client.subscribe(telemetry, qos=1)
         if not self._subscribed.wait(timeout):
-            raise TimeoutError(f"no SUBACK for {self.config.mqtt.topic_filter} within {timeout:.0f} s")
+            raise TimeoutError(f"no SUBACK for {telemetry} within {timeout:.0f} s")
 
     def run(self, report=print) -> BridgeCounters:
         """Forward until stopped, reporting the counters every stats_interval_seconds; then drain."""
@@ -141,7 +142,7 @@ class Bridge:
             self._slots.release()
             return
         topics = self.config.kafka.topics
-        device = device_of_topic(message.topic) or ""
+        device = device_of_topic(self.config.mqtt, message.topic) or ""
         reason = dead_letter_reason(message.payload, self.config.bridge.max_payload_bytes, device)
         headers = [("mqtt_topic", message.topic.encode()), ("received_at", str(int(time.time() * 1000)).encode())]
         if reason is not None:

@@ -17,8 +17,10 @@ METRICS = ("temperature", "humidity", "vibration", "pressure", "battery")
 class MqttSettings(StrictModel):
     host: str = "127.0.0.1"
     port: int = 51883
-    # Devices publish to devices/<device_id>/telemetry; the broker's ACL allows nothing else.
-    topic_filter: str = "devices/+/telemetry"
+    # Devices publish to [<topic_prefix>/]devices/<device_id>/telemetry; the broker's ACL allows nothing
+    # else. A test, demo or benchmark run publishes under a prefix of its own, runs/<tag>, so a bridge's
+    # persistent session (subscribed under another prefix, or none) never queues its messages.
+    topic_prefix: str = Field(default="", pattern=r"^(runs/[A-Za-z0-9_.-]+)?$")
     bridge_user_env: str = "LAKEFORGE_MQTT_BRIDGE_USER"
     bridge_password_env: str = "LAKEFORGE_MQTT_BRIDGE_PASSWORD"
     device_secret_env: str = "LAKEFORGE_MQTT_DEVICE_SECRET"  # device passwords are derived from it
@@ -152,6 +154,9 @@ class StreamSettings(StrictModel):
     max_offsets_per_trigger: int = Field(default=50_000, ge=1)
     starting_offsets: Literal["earliest", "latest"] = "earliest"
     progress_flush_seconds: float = 5.0
+    # Bronze's and silver's micro-batches are reconciled and recorded in the audit table (`lakeforge
+    # runs`) as one run per this many seconds of the job.
+    audit_seconds: float = Field(default=60.0, gt=0)
     # The queries this job runs; a job of only bronze and silver leaves gold and alerts to another.
     stages: list[Literal["bronze", "silver", "gold", "alerts"]] = Field(default_factory=lambda: ["bronze", "silver", "gold", "alerts"])
     silver: SilverSettings
@@ -174,14 +179,20 @@ def load_iot_config(path: str | Path = "conf/iot.yml", env: str | None = None) -
 
 
 def with_own_topics(config: IotConfig, prefix: str) -> IotConfig:
-    """The same pipeline on topics of its own (`<prefix>.telemetry`, ...), so a test, benchmark or demo
-    run never reads another run's records."""
+    """The same pipeline on topics of its own: Kafka's `<prefix>.telemetry`, ... and MQTT's
+    `runs/<prefix>/devices/...`, so a test, benchmark or demo run never reads another run's records
+    and no other bridge's persistent session collects its messages."""
     topics = config.kafka.topics
     renamed = {
         role: getattr(topics, role).model_copy(update={"name": f"{prefix}.{suffix}"})
         for role, suffix in (("telemetry", "telemetry"), ("dead_letter", "dead-letter"), ("alerts", "alerts"))
     }
-    return config.model_copy(update={"kafka": config.kafka.model_copy(update={"topics": topics.model_copy(update=renamed)})})
+    return config.model_copy(
+        update={
+            "kafka": config.kafka.model_copy(update={"topics": topics.model_copy(update=renamed)}),
+            "mqtt": config.mqtt.model_copy(update={"topic_prefix": f"runs/{prefix}"}),
+        }
+    )
 
 
 def topic_names(config: IotConfig) -> list[str]:

@@ -17,14 +17,21 @@ class MqttConnectError(ConnectionError):
     """The broker refused or did not answer a login."""
 
 
-def device_topic(device_id: str) -> str:
-    return f"devices/{device_id}/telemetry"
+def device_topic(settings: MqttSettings, device_id: str) -> str:
+    root = f"{settings.topic_prefix}/" if settings.topic_prefix else ""
+    return f"{root}devices/{device_id}/telemetry"
 
 
-def device_of_topic(topic: str) -> str | None:
+def telemetry_filter(settings: MqttSettings) -> str:
+    """What the bridge subscribes to: every device's telemetry under the settings' prefix only."""
+    return device_topic(settings, "+")
+
+
+def device_of_topic(settings: MqttSettings, topic: str) -> str | None:
     """The device a telemetry topic belongs to (the broker's ACL guarantees it is the publisher)."""
-    parts = topic.split("/")
-    return parts[1] if len(parts) == 3 and parts[0] == "devices" and parts[2] == "telemetry" else None
+    head, _, tail = telemetry_filter(settings).partition("+")
+    device = topic.removeprefix(head).removesuffix(tail)
+    return device if topic.startswith(head) and topic.endswith(tail) and device and "/" not in device else None
 
 
 def device_password(secret: str, device_id: str) -> str:

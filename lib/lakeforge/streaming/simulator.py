@@ -65,7 +65,7 @@ def publish_mqtt(
                 _pace(started + number / ticks_per_second)
             for message in tick:
                 now_ms = int(time.time() * 1000)
-                clients[message.device_id].publish(device_topic(message.device_id), message.encode(now_ms), qos=1)
+                clients[message.device_id].publish(device_topic(settings, message.device_id), message.encode(now_ms), qos=1)
                 sent += 1
         acks.wait_for(sent, timeout=120)
         return PublishStats(sent, time.monotonic() - started)
