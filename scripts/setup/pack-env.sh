@@ -33,5 +33,5 @@ if [ ! -f "$env_dir/.complete" ]; then
 fi
 site=$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 site=${site#"$env_dir/"}
-"$ROOT/.venv/bin/python" -m venv_pack -p "$env_dir" -o "$out" --force --exclude "$site/pyspark/*" --exclude "$site/pyspark-*"
+"$ROOT/.venv/bin/python" -m venv_pack --quiet -p "$env_dir" -o "$out" --force --exclude "$site/pyspark/*" --exclude "$site/pyspark-*"
 log "packed environment: $out ($(du -h "$out" | cut -f1)); ship with --archives $out#environment"

@@ -3,6 +3,7 @@ and every attempt in the audit table."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from lakeforge.tables.audit import recent_runs
 from lakeforge.tables.layout import Lakehouse
 from lakeforge.workflows.commands import run_now
 from lakeforge.workflows.config import WorkflowConfig
+from lakeforge.workflows.schedule import next_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,10 @@ def test_the_default_workflow_runs_ingest_then_training_then_the_validation_gate
     assert [task.job for task in workflow.ordered_tasks()] == ["jobs/ingest.py", "jobs/train_churn.py", "jobs/deploy_model.py"]
     assert workflow.schedule == "0 2 * * *"
     assert all((ROOT / task.job).is_file() for task in workflow.ordered_tasks())
+
+
+def test_the_schedule_fires_at_the_next_cron_time_in_utc():
+    workflow = load_config(ROOT / "conf/workflows/daily.yml", WorkflowConfig, env="local")
+    assert next_run(workflow, datetime(2026, 3, 1, 1, 59)) == datetime(2026, 3, 1, 2, 0)
+    assert next_run(workflow, datetime(2026, 3, 1, 2, 0)) == datetime(2026, 3, 2, 2, 0)  # strictly after
+    assert next_run(workflow, datetime(2026, 12, 31, 23, 0)) == datetime(2027, 1, 1, 2, 0)

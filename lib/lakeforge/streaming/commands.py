@@ -28,15 +28,19 @@ def stop_on_sigterm() -> threading.Event:
 def cmd_services(args) -> int:
     from lakeforge.streaming import services
 
+    chosen = tuple(args.names) or services.SERVICES
+    unknown = sorted(set(chosen) - {*services.SERVICES, *services.ON_REQUEST})
+    if unknown:
+        raise SystemExit(f"services: unknown {unknown}; expected some of {[*services.SERVICES, *services.ON_REQUEST]}")
     if args.action == "up":
-        for line in services.services_up(load(args).kafka):
+        for line in services.services_up(load(args).kafka, chosen):
             print(line)
         return 0
     if args.action == "down":
-        for line in services.services_down():
+        for line in services.services_down(chosen):
             print(line)
         return 0
-    status = services.services_status()
+    status = services.services_status(chosen)
     for service, running in status.items():
         print(f"{service}: {'running' if running else 'stopped'}")
     return 0 if all(status.values()) else 3
@@ -95,6 +99,7 @@ def cmd_demo_iot(args) -> int:
 def register(commands) -> None:
     services = commands.add_parser("services", help="start, stop or check PostgreSQL, Mosquitto and Kafka on 127.0.0.1")
     services.add_argument("action", choices=["up", "down", "status"])
+    services.add_argument("names", nargs="*", metavar="SERVICE", help="postgres, mosquitto, kafka (default: these three) or spark-cluster")
     services.set_defaults(handler=cmd_services)
 
     simulate = commands.add_parser("simulate", help="publish simulated IoT readings (with injected faults) as the devices")
