@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakeforge.recommendations.commands",
     "lakeforge.serving.commands",
     "lakeforge.monitoring.commands",
+    "lakeforge.workflows.commands",
 )
 
 # FileNotFoundError: a path the user gave (data, weights, manifest) that is not there.
