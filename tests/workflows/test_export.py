@@ -23,12 +23,12 @@ RETRIES = {"ingest": 1, "train_churn": 1, "validate_and_deploy": 0}
 
 LOAD_DAG = '''
 import json, sys
-from airflow.models.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
 dag = bag.dags.get("lakeforge_daily")
 print(json.dumps({
     "errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-    "schedule": None if dag is None else str(dag.timetable.summary),
+    "schedule": None if dag is None else dag.timetable.expression,
     "tasks": None if dag is None else {t.task_id: {"upstream": sorted(t.upstream_task_ids), "retries": t.retries,
         "operator": type(t).__name__, "application": t.application, "args": list(t.application_args or []),
         "timeout_minutes": t.execution_timeout.total_seconds() / 60} for t in dag.tasks},
