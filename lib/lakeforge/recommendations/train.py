@@ -75,15 +75,19 @@ def score_split(spark: SparkSession, config: RecsConfig, train: DataFrame, later
 
 
 def tune(spark: SparkSession, config: RecsConfig, train: DataFrame) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """The grid point with the best NDCG@K on the latest validation_fraction of `train`."""
+    """The grid point with the best NDCG@K on the latest validation_fraction of `train` (a grid of one
+    point is taken as it is, without the validation fit)."""
+    points = grid_points(config)
+    if len(points) == 1:
+        return points[0], []
     inner, validation = split_at(time_cutoff(train, config.evaluation.validation_fraction))(train)
     key = f"ndcg_at_{config.evaluation.k}"
     scored = []
-    for params in grid_points(config):
+    for params in points:
         _, metrics, _, _, _ = score_split(spark, config, inner, validation, params)
         scored.append({**params, f"validation_{key}": metrics[key]})
     best = max(scored, key=lambda point: point[f"validation_{key}"])
-    return {name: best[name] for name in grid_points(config)[0]}, scored
+    return {name: best[name] for name in points[0]}, scored
 
 
 def train_recommender(spark: SparkSession, config: RecsConfig, interactions: DataFrame, categories: dict[int, str]) -> RecsResult:

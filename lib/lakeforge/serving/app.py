@@ -99,6 +99,7 @@ def create_app(service: Service) -> FastAPI:
         following = service.follower is not None and service.follower.ready.is_set()
         state = Readiness(ready=bool(service.slots.versions()) and following, models=service.slots.versions(), following_events=following)
         response.status_code = 200 if state.ready else 503
+        response.headers["X-Served-By"] = WORKER
         return state
 
     @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})

@@ -33,6 +33,18 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from pathlib import Path
+
+    from lakeforge.commands import load_args_config, session_for
+    from lakeforge.recommendations.config import RecsConfig
+    from lakeforge.serving.demo import run_demo
+
+    config = load_args_config(args, RecsConfig, DEFAULT_CONF)
+    run_demo(session_for(config), config, args.config or DEFAULT_CONF, Path(config.platform.storage.landing) / "recommendations")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="the recommendation service (FastAPI under uvicorn)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes; each follows the interactions topic")
@@ -41,3 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--log-level", default="warning")
     add_common(serve, DEFAULT_CONF)
     serve.set_defaults(handler=cmd_serve)
+
+    demo = commands.add_parser("demo-recs", help="train on generated interactions, serve, post a user's events, show the list move")
+    add_common(demo, DEFAULT_CONF)
+    demo.set_defaults(handler=cmd_demo)
