@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export LAKEFORGE_WORK ?= $(CURDIR)/.work
 
-.PHONY: help setup venv jars tools services-up services-down cluster-up cluster-down test demo demo-iot demo-images bench dist docs docs-serve lock clean
+.PHONY: help setup venv jars tools services-up services-down cluster-up cluster-down test demo demo-iot demo-recs demo-images bench dist docs docs-serve lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,9 @@ demo: setup  ## set up, generate demo data (once) and run the customer-360 pipel
 
 demo-iot: setup  ## IoT: simulator, bridge and streaming job live for about a minute, then per-device windows and alerts (starts and stops the brokers it needs)
 	@.venv/bin/lakeforge demo-iot
+
+demo-recs: setup  ## recommendations: train ALS on generated interactions, serve, post a user's events, show the list move (stops the server it started)
+	@bash scripts/services/with-services.sh .venv/bin/lakeforge demo-recs
 
 demo-images: setup  ## images: generate -> ingest -> (source pretraining if no weights) -> fine-tune on 2 processes -> batch inference
 	@.venv/bin/lakeforge generate images
