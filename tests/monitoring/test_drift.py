@@ -3,17 +3,24 @@ the same samples, and drift injected in one feature found on that feature only."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
-from monitoring.logs import PLANS, log_frame, log_rows, sample
+from monitoring.logs import DAY0, PLANS, log_frame, log_rows, sample
+from pyspark.sql import functions as F
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
+from lakeforge.config import load_config
+from lakeforge.monitoring.alerts import breaches
+from lakeforge.monitoring.config import MonitoringConfig
 from lakeforge.monitoring.monitors import feature_drift
 from lakeforge.monitoring.windows import in_windows, typed_features
 from lakeforge.quality.profile import TrainingProfile, profile_features
 
+ROOT = Path(__file__).resolve().parents[2]
 TRAIN = sample(3000, seed=1)
 
 
@@ -24,11 +31,16 @@ def profile(spark) -> TrainingProfile:
 
 
 @pytest.fixture(scope="module")
-def drift(spark, profile) -> pd.DataFrame:
+def drift_table(spark, profile):
     """Day 0: fresh data like training's; day 1: tenure shifted by 12 months, the rest unchanged."""
     rows = log_rows(CLEAN, day=0) + log_rows(SHIFTED, day=1)
     features = log_frame(spark, rows).transform(in_windows("1 day")).transform(typed_features(profile))
-    result = feature_drift(features, profile).toPandas()
+    return feature_drift(features, profile).localCheckpoint()
+
+
+@pytest.fixture(scope="module")
+def drift(drift_table) -> pd.DataFrame:
+    result = drift_table.toPandas()
     result["day"] = (result["window_start"] - result["window_start"].min()).dt.days
     return result.set_index(["day", "feature"])
 
@@ -97,3 +109,13 @@ def test_unseen_categories_are_the_share_of_rows_training_never_saw(spark, profi
     features = log_frame(spark, log_rows(data, day=0)).transform(in_windows("1 day")).transform(typed_features(profile))
     row = feature_drift(features, profile).where("feature = 'plan'").first()
     assert row["unseen_share"] == pytest.approx(0.1)
+
+
+def test_the_configured_drift_rules_alert_on_the_drifted_feature_only(drift_table):
+    """conf/monitoring.yml's rules: PSI (one window) fires for tenure on day 1; KS needs two windows in
+    breach and tenure drifted in one, so it stays quiet; clean day 0 alone raises nothing."""
+    rules = [rule for rule in load_config(ROOT / "conf/monitoring.yml", MonitoringConfig, env="local").rules if rule.monitor == "drift"]
+    day0 = drift_table.where(F.col("window_start") == F.lit(DAY0))
+    assert [row for rule in rules for row in breaches(day0, rule).collect()] == []
+    fired = [(rule.name, row["subject"]) for rule in rules for row in breaches(drift_table, rule).collect()]
+    assert fired == [("feature_psi", "model_name=churn_test, model_version=1, feature=tenure")]
