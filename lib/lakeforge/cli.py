@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakeforge.images.commands",
     "lakeforge.recommendations.commands",
     "lakeforge.serving.commands",
+    "lakeforge.deployment.commands",
     "lakeforge.monitoring.commands",
     "lakeforge.workflows.commands",
 )

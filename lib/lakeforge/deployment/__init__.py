@@ -1,0 +1,1 @@
+"""Deployment: the validation gate, champion/challenger promotion with rollback, and deployment targets."""

@@ -1,0 +1,134 @@
+"""Deployment config (conf/deployment.yml): per model, the gate a challenger must pass, how it is run,
+where it goes and how the deployed model is smoke-tested."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from lakeforge.config.models import PlatformConfig, StrictModel
+from lakeforge.errors import LakeforgeError
+from lakeforge.training.config import DataSpec
+
+RunMode = Literal["disabled", "dry_run", "enabled"]
+
+
+class MetricGate(StrictModel):
+    """Bounds on one evaluation metric: absolute (min / max) and against the champion (max_drop / max_rise).
+
+    `max_drop: 0.005` on roc_auc: the challenger may score at most 0.005 below the champion; `max_drop: 0`
+    on f1: it must not score lower at all. The first model (no champion) is held to min / max only.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | None = Field(default=None, ge=0)
+    max_rise: float | None = Field(default=None, ge=0)
+
+
+class DataGate(StrictModel):
+    """Checks on the evaluation set itself: a gate on too few or broken rows would prove nothing."""
+
+    min_rows: int = Field(default=100, ge=1)
+    max_null_fraction: float = Field(default=0.05, ge=0, le=1)  # per feature column
+    min_class_fraction: float = Field(default=0.02, ge=0, le=0.5)  # classification: each class's share
+
+
+class LimitGate(StrictModel):
+    max_model_mb: float | None = Field(default=None, gt=0)  # the logged model's artifacts
+    max_scoring_seconds: float | None = Field(default=None, gt=0)  # scoring the whole evaluation set
+
+
+class Gate(StrictModel):
+    metrics: dict[str, MetricGate] = Field(default_factory=dict)
+    data: DataGate = Field(default_factory=DataGate)
+    limits: LimitGate = Field(default_factory=LimitGate)
+
+
+class Holdout(StrictModel):
+    """The rows training held out: the same stratified split (fraction, seed) of the same data."""
+
+    test_fraction: float = Field(gt=0, lt=1)
+    seed: int
+
+
+class EvaluationSpec(StrictModel):
+    data: DataSpec
+    holdout: Holdout | None = None  # None: every row of data is evaluation data
+
+
+class SmokeCase(StrictModel):
+    """One input row and the prediction the deployed model must return for it."""
+
+    name: str
+    row: dict[str, Any]
+    prediction: float
+
+
+class EcsSpec(StrictModel):
+    """An ECS (Fargate) service running the serving image; each model version is a task definition
+    revision whose container gets the version's S3 artifact in LAKEFORGE_MODEL_URI."""
+
+    cluster: str
+    service: str
+    family: str  # task definition family
+    image: str  # the serving image in ECR (docker/serving.Dockerfile)
+    execution_role_arn: str  # pulls the image, writes logs
+    task_role_arn: str  # reads the model artifacts
+    subnets: list[str] = Field(min_length=1)
+    security_groups: list[str] = Field(default_factory=list)
+    cpu: str = "512"
+    memory: str = "1024"
+    container_port: int = 8000
+    desired_count: int = Field(default=1, ge=1)
+    # How long to wait for the service to be stable (tasks running, health checks passing); 0: do not wait.
+    wait_minutes: float = Field(default=10, ge=0)
+
+
+class AwsSpec(StrictModel):
+    """Region and credentials come from the usual AWS variables and profiles, never from here."""
+
+    bucket: str
+    prefix: str = "models"
+    ecs: EcsSpec
+
+
+class ScoringSpec(StrictModel):
+    """Batch scoring (`lakeforge score`): the data to score and the Delta table the predictions go to."""
+
+    data: DataSpec
+    output_table: str  # under gold/
+    key: str  # the id column carried into the predictions
+
+
+class ModelDeployment(StrictModel):
+    registered_model: str
+    task: Literal["classification"] = "classification"
+    run_mode: RunMode = "dry_run"
+    target: str = "local"  # a name in lakeforge.deployment.targets.TARGETS: local, aws
+    experiment: str = "lakeforge-deployment"  # where validation reports are logged
+    evaluation: EvaluationSpec
+    gate: Gate = Field(default_factory=Gate)
+    smoke: list[SmokeCase] = Field(default_factory=list)
+    aws: AwsSpec | None = None
+    scoring: ScoringSpec | None = None
+
+    @model_validator(mode="after")
+    def _aws_settings_for_aws(self) -> ModelDeployment:
+        if self.target == "aws" and self.aws is None:
+            raise ValueError(f"{self.registered_model}: target aws needs an aws section (bucket, ecs service)")
+        if self.run_mode == "enabled" and not self.smoke:
+            raise ValueError(f"{self.registered_model}: run_mode enabled needs at least one smoke case (a row and its known prediction)")
+        return self
+
+
+class DeploymentConfig(StrictModel):
+    platform: PlatformConfig
+    log_table: str = "deployments"  # the Delta deployment log, under _system/
+    models: dict[str, ModelDeployment]
+
+    def model(self, name: str) -> ModelDeployment:
+        if name not in self.models:
+            raise LakeforgeError(f"model {name!r} is not in the deployment config; configured: {sorted(self.models)}")
+        return self.models[name]

@@ -1,0 +1,51 @@
+"""conf/deployment.yml loads, and the mistakes the schema exists for are refused with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lakeforge.config.loader import ConfigError, load_config, load_model
+from lakeforge.deployment.config import DeploymentConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def churn_document() -> dict:
+    document = yaml.safe_load((ROOT / "conf/deployment.yml").read_text())
+    document["platform"] = {"storage": {"root": "/tmp/lake", "landing": "/tmp/landing"}}
+    return document
+
+
+def test_the_committed_config_loads_with_the_local_overlay():
+    config = load_config(ROOT / "conf/deployment.yml", DeploymentConfig, env="local")
+    churn = config.model("churn")
+    assert (churn.registered_model, churn.run_mode, churn.target) == ("lakeforge_churn", "dry_run", "local")
+    assert churn.gate.metrics["roc_auc"].max_drop == 0.005 and churn.gate.metrics["f1"].max_drop == 0.0
+    assert churn.aws is not None and churn.aws.ecs.subnets and len(churn.smoke) == 2
+
+
+def test_enabled_without_a_smoke_case_is_refused():
+    document = churn_document()
+    document["models"]["churn"].update(run_mode="enabled", smoke=[])
+    with pytest.raises(ConfigError, match="run_mode enabled needs at least one smoke case"):
+        load_model(DeploymentConfig, document, origin="test")
+
+
+def test_aws_target_without_its_section_and_unknown_keys_are_refused():
+    document = churn_document()
+    document["models"]["churn"].update(target="aws", aws=None)
+    with pytest.raises(ConfigError, match="target aws needs an aws section"):
+        load_model(DeploymentConfig, document, origin="test")
+    document = churn_document()
+    document["models"]["churn"]["gate"]["metrics"]["roc_auc"]["max_dorp"] = 0.01
+    with pytest.raises(ConfigError, match="max_dorp"):
+        load_model(DeploymentConfig, document, origin="test")
+
+
+def test_unknown_model_names_the_configured_ones():
+    config = load_model(DeploymentConfig, churn_document(), origin="test")
+    with pytest.raises(Exception, match=r"model 'recs' is not in the deployment config; configured: \['churn'\]"):
+        config.model("recs")
