@@ -143,7 +143,25 @@ class RestSource(StrictModel):
     record_schema: dict[str, str]
 
 
-Source = Annotated[FileSource | JdbcSource | RestSource, Field(discriminator="kind")]
+class KafkaSource(StrictModel):
+    """Records of Kafka topics; each value a JSON object parsed with `value_schema` (typed in silver)."""
+
+    kind: Literal["kafka"] = "kafka"
+    bootstrap: str
+    topics: list[str] = Field(min_length=1)
+    value_format: Literal["json"] = "json"
+    value_schema: dict[str, str]  # field -> Spark SQL type of the JSON value; strings are typed in silver
+    # SASL/PLAIN login read from these environment variables; without them the connection is plaintext.
+    user_env: str | None = None
+    password_env: str | None = None
+    starting_offsets: Literal["earliest", "latest"] = "earliest"  # for the first run only: the checkpoint knows the rest
+    # available_now: read what is there and stop (scheduled runs); processing_time: run continuously.
+    trigger: Literal["available_now", "processing_time"] = "available_now"
+    processing_time: str = "30 seconds"
+    max_offsets_per_trigger: int | None = Field(default=None, ge=1)
+
+
+Source = Annotated[FileSource | JdbcSource | RestSource | KafkaSource, Field(discriminator="kind")]
 
 
 # --- bronze -> silver: cleansing and validation ------------------------------------------------
@@ -185,9 +203,34 @@ class SilverTable(StrictModel):
     expectations: list[ExpectationRule] = Field(default_factory=list)
 
 
-class GoldConfig(StrictModel):
-    table: str = "customer_360"
-    snapshot_date: str | None = None  # ISO date the features are computed at; default: today
+# --- silver -> gold: tables declared in SQL or as Python transforms -----------------------------
+
+TRANSFORM_PATH = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+
+
+class GoldTable(StrictModel):
+    """One gold table: Spark SQL over silver and gold tables by name, or a Python transform.
+
+    transform: "package.module:function"; its parameters named after silver or gold tables receive
+    those tables as DataFrames, the others come from `params`. mode incremental recomputes only the
+    keys that the inputs' changes since the last build touch (Delta's change data feed) and MERGEs them.
+    """
+
+    sql: str | None = None
+    transform: str | None = Field(default=None, pattern=TRANSFORM_PATH)
+    params: dict[str, Any] = Field(default_factory=dict)
+    keys: list[str] = Field(min_length=1)
+    mode: Literal["full", "incremental"] = "full"
+    partition_by: list[str] = Field(default_factory=list)
+    expectations: list[ExpectationRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> GoldTable:
+        if (self.sql is None) == (self.transform is None):
+            raise ValueError("set exactly one of `sql` (Spark SQL over tables by name) or `transform` (package.module:function)")
+        if self.sql is not None and self.params:
+            raise ValueError("`params` are arguments of a `transform`; a `sql` table takes none")
+        return self
 
 
 class PipelineConfig(StrictModel):
@@ -195,14 +238,21 @@ class PipelineConfig(StrictModel):
     platform: PlatformConfig
     sources: dict[str, Source]
     silver: dict[str, SilverTable]
-    gold: GoldConfig | None = None
+    gold: dict[str, GoldTable] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _silver_sources_exist(self) -> PipelineConfig:
         for table, spec in self.silver.items():
             if spec.source not in self.sources:
                 raise ValueError(
-                    f"silver table '{table}' reads source '{spec.source}', "
+                    f"silver.{table}.source: silver table '{table}' reads source '{spec.source}', "
                     f"which is not one of the sources {sorted(self.sources)}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _gold_names_are_not_silver_names(self) -> PipelineConfig:
+        shared = sorted(set(self.gold) & set(self.silver))
+        if shared:
+            raise ValueError(f"gold: tables {shared} have the names of silver tables: SQL and transforms refer to tables by name, so rename one")
         return self

@@ -9,6 +9,7 @@ from pathlib import Path
 from lakeforge.commands import add_common, kind_parser, load_args_config, session_for, work_dir
 
 DEFAULT_CONF = "conf/customer360.yml"
+RETAIL_CONF = "conf/examples/retail.yml"
 
 
 def load(args):
@@ -27,6 +28,8 @@ def cmd_generate_demo(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    if args.example == "retail":
+        return cmd_demo_retail(args)
     from lakeforge.demo.run import run_demo
     from lakeforge.reporting import print_run, print_tables
 
@@ -34,6 +37,20 @@ def cmd_demo(args) -> int:
     run, tables = run_demo(session_for(config), config, work_dir() / "seed", customers=args.rows, seed=args.seed)
     print_run(run)
     print_tables(tables)
+    return 0
+
+
+def cmd_demo_retail(args) -> int:
+    from lakeforge.config import PipelineConfig
+    from lakeforge.demo.retail.run import run_retail
+    from lakeforge.reporting import print_run, print_tables
+    from lakeforge.tables.catalog import list_tables
+    from lakeforge.tables.layout import Lakehouse
+
+    config = load_args_config(args, PipelineConfig, RETAIL_CONF)
+    spark = session_for(config)
+    print_run(run_retail(spark, config, work_dir() / "seed" / "retail", orders=args.rows, seed=args.seed))
+    print_tables(list_tables(spark, Lakehouse(config.platform.storage.root)))
     return 0
 
 
@@ -50,7 +67,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     demo = commands.add_parser("demo", help="generate demo data if missing, serve the demo API, run the pipeline")
     add_size_arguments(demo)
+    demo.add_argument("--example", choices=("customer360", "retail"), default="customer360",
+                      help=f"customer360 ({DEFAULT_CONF}) or retail: orders files, products over JDBC, order events on Kafka ({RETAIL_CONF}); --rows counts its orders")
     demo.set_defaults(handler=cmd_demo)
 
-    for sub in (generate, demo):
-        add_common(sub, DEFAULT_CONF)
+    add_common(generate, DEFAULT_CONF)
+    add_common(demo, None)  # the chosen example's config unless --config names one

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakeforge.config.models import FileSource
+from lakeforge.ingestion.micro_batches import run_micro_batches
 
 CORRUPT = "_corrupt_record"
 
@@ -82,25 +82,4 @@ def ingest_new_files(
     """Run one availableNow pass: every file not ingested before goes through `process_batch` once."""
     if is_local(directory):
         os.makedirs(directory, exist_ok=True)  # an empty landing folder is a run with nothing new
-    errors: list[Exception] = []
-
-    def guarded(batch: DataFrame, batch_id: int) -> None:
-        try:
-            process_batch(batch, batch_id)
-        except Exception as error:
-            errors.append(error)  # Spark wraps it in a StreamingQueryException; the caller wants this one
-            raise
-
-    query = (
-        stream_new_files(spark, source, directory)
-        .writeStream.foreachBatch(guarded)
-        .option("checkpointLocation", checkpoint)  # exactly-once: which files and batches are done survives restarts
-        .trigger(availableNow=True)
-        .start()
-    )
-    try:
-        query.awaitTermination()
-    except StreamingQueryException:
-        if errors:
-            raise errors[0] from None
-        raise
+    run_micro_batches(stream_new_files(spark, source, directory), checkpoint, process_batch, trigger={"availableNow": True})

@@ -53,7 +53,27 @@ def cmd_tables(args) -> int:
     return 0
 
 
+def cmd_validate_config(args) -> int:
+    from lakeforge.pipelines.config_check import load_checked, plan_problems
+
+    config, problems = load_checked(args.file, env=args.env)
+    if config is not None:
+        problems += plan_problems(session_for(config), config)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s)")
+        return 1
+    print(f"{args.file}: valid ({len(config.sources)} sources, {len(config.silver)} silver and {len(config.gold)} gold tables)")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("validate-config", help="check a pipeline file without running it (keys, sources, gold SQL and transforms, cycles)")
+    check.add_argument("file", help="pipeline YAML")
+    check.add_argument("--env", default=None, help="environment overlay conf/env/<ENV>.yml (default $LAKEFORGE_ENV or local)")
+    check.set_defaults(handler=cmd_validate_config)
+
     ingest = commands.add_parser("ingest", help="run a pipeline: sources -> bronze -> silver -> gold (or a kind below)")
     ingest.add_argument("--source", action="append", help="only this source (repeatable; skips gold)")
     ingest.set_defaults(handler=cmd_ingest)

@@ -8,11 +8,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakeforge.config.models import FileSource, JdbcSource, PipelineConfig, RestSource, SilverTable, read_secret
-from lakeforge.ingestion import files, jdbc
+from lakeforge.config.models import FileSource, JdbcSource, KafkaSource, PipelineConfig, RestSource, SilverTable, read_secret
+from lakeforge.ingestion import files, jdbc, kafka
 from lakeforge.ingestion.rest import RestClient
 from lakeforge.ingestion.rest_pages import explode_records, pages_frame
-from lakeforge.pipelines.customer360 import build_customer_360
+from lakeforge.pipelines.gold import build_gold_tables
 from lakeforge.pipelines.medallion import refine_to_silver, with_bronze_metadata
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
@@ -52,8 +52,8 @@ class PipelineRunner:
 
     def ingest(self, name: str) -> None:
         source = self.config.sources[name]
-        if isinstance(source, FileSource):
-            self.ingest_files(name, source)
+        if isinstance(source, (FileSource, KafkaSource)):
+            self.ingest_micro_batches(name, source)
         elif isinstance(source, JdbcSource):
             self.ingest_jdbc(name, source)
         elif isinstance(source, RestSource):
@@ -78,8 +78,9 @@ class PipelineRunner:
             counts = refine_to_silver(self.spark, bronze, table, spec, self.lakehouse, self.validations.append, batch_id)
             self.run.layer(table, "silver").add(counts)
 
-    def ingest_files(self, name: str, source: FileSource) -> None:
-        directory = os.path.join(self.config.platform.storage.landing, source.path)
+    def ingest_micro_batches(self, name: str, source: FileSource | KafkaSource) -> None:
+        """New files or Kafka records, a micro-batch at a time: each lands, refines and commits with its
+        batch in the streaming checkpoint."""
 
         def process_batch(batch: DataFrame, batch_id: int) -> None:
             bronze = self.land(name, batch, batch_id)
@@ -89,7 +90,11 @@ class PipelineRunner:
                 bronze.unpersist()
 
         self.run.layer(name, "bronze")
-        files.ingest_new_files(self.spark, source, directory, self.lakehouse.checkpoint(name, "files"), process_batch)
+        if isinstance(source, KafkaSource):
+            kafka.ingest_new_records(self.spark, source, self.lakehouse.checkpoint(name, "kafka"), process_batch)
+        else:
+            directory = os.path.join(self.config.platform.storage.landing, source.path)
+            files.ingest_new_files(self.spark, source, directory, self.lakehouse.checkpoint(name, "files"), process_batch)
 
     def ingest_jdbc(self, name: str, source: JdbcSource) -> None:
         low = read_watermark(self.spark, self.lakehouse, name) if source.watermark_column else None
@@ -127,13 +132,6 @@ class PipelineRunner:
             advance_watermark(self.spark, self.lakehouse, name, source.since_field, latest, self.run.run_id)
 
     def build_gold(self) -> None:
-        """Rebuild gold from silver; an overwrite, so re-running never duplicates a customer."""
-        silver = {table: self.spark.read.format("delta").load(self.lakehouse.silver(table)) for table in self.config.silver}
-        gold = build_customer_360(
-            silver["customers"], silver["usage"], silver["billing"], silver["tickets"], self.config.gold.snapshot_date
-        )
-        path = self.lakehouse.gold(self.config.gold.table)
-        gold.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
-        written = int(delta.last_operation_metrics(self.spark, path).get("numOutputRows", 0))
-        customers = silver["customers"].select("customer_id").distinct().count()
-        self.run.layer(self.config.gold.table, "gold").add(LayerCounts(self.config.gold.table, "gold", read=customers, written=written))
+        """Build every gold table the config declares, in dependency order (lakeforge.pipelines.gold)."""
+        for counts in build_gold_tables(self.spark, self.config, self.lakehouse, self.run.run_id, self.validations.append):
+            self.run.layer(counts.source, "gold").add(counts)
