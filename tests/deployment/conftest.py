@@ -133,11 +133,13 @@ def moto_running() -> bool:
 
 @pytest.fixture(scope="session")
 def aws_emulator():
-    """moto on 127.0.0.1 (scripts/services/moto.sh), started if it is not running and then stopped
-    again; the standard AWS variables point boto3 at it with dummy credentials."""
+    """moto on 127.0.0.1 (scripts/services/moto.sh), started if it is not running (and then stopped
+    again), emptied first; the standard AWS variables point boto3 at it with dummy credentials."""
     started = not moto_running()
     if started:
         subprocess.run(["bash", str(ROOT / "scripts/services/moto.sh"), "up"], check=True, env={**os.environ, "LAKEFORGE_MOTO_PORT": str(MOTO_PORT)})
+    # The stack's names are fixed per stage: resources left by an earlier session would collide.
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{MOTO_PORT}/moto-api/reset", method="POST"), timeout=10)
     saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")}
     os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{MOTO_PORT}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION="eu-west-1", AWS_REGION="eu-west-1")
