@@ -90,7 +90,7 @@ def test_a_worker_killed_during_ingestion_loses_and_duplicates_nothing(spark, pi
         restarted = cluster_script("up")
     assert job.returncode == 0, stderr[-3000:]
     assert restarted.returncode == 0, restarted.stderr[-2000:]
-    assert "Lost executor" in stderr or "Executor lost" in stderr or "removed" in stderr.lower()
+    assert "Lost executor" in stderr  # the driver saw the executor go and re-ran its tasks elsewhere
     assert_same_tables(spark, pipeline, "killed", local_run)
 
 
