@@ -15,6 +15,7 @@ from lakeforge.streaming.kafka import delete_topics, ensure_topics
 from lakeforge.streaming.readings import Manifest, fleet_messages
 from lakeforge.streaming.simulator import simulate
 from lakeforge.streaming.tables import IotTables
+from lakeforge.tables.layout import Lakehouse
 from streaming.iot import isolated_config, read_topic
 
 FAULTS = Faults(
@@ -94,6 +95,20 @@ def test_progress_of_every_query_is_recorded(spark, pipeline):
     # Each query reads its input once per batch, however often its writer uses the batch.
     alerts_in = progress.where(F.col("query") == "iot.alerts").agg(F.sum("num_input_rows")).first()[0]
     assert alerts_in == load(spark, tables.silver).count()
+
+
+def test_bronze_and_silver_reconcile_in_the_audit_table(spark, pipeline):
+    config, manifest, tables = pipeline
+    audit = spark.read.format("delta").load(Lakehouse(config.platform.storage.root).system("audit"))
+    rows = {(row["source"], row["layer"]): row for row in audit.collect()}
+    assert set(rows) == {(config.kafka.topics.telemetry.name, "bronze"), (config.stream.silver.table, "silver")}
+    in_topic = manifest.messages - manifest.dead_letter  # what the bridge forwarded to the telemetry topic
+    bronze, silver = rows[(config.kafka.topics.telemetry.name, "bronze")], rows[(config.stream.silver.table, "silver")]
+    assert (bronze["rows_read"], bronze["rows_written"], bronze["status"]) == (in_topic, in_topic, "succeeded")
+    assert (silver["rows_read"], silver["rows_written"], silver["rows_quarantined"], silver["rows_deduplicated"]) == (
+        in_topic, manifest.valid_count, manifest.quarantine, manifest.duplicates
+    )
+    assert silver["status"] == "succeeded" and silver["job"] == config.stream.name
 
 
 def test_clean_readings_raise_no_alert(spark, iot_services):

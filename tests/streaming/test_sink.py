@@ -3,7 +3,7 @@ consulted only when a batch does not follow the previous one (the restart), not 
 
 from pyspark.sql import functions as F
 
-from lakeforge.streaming.sink import MicroBatchAppender, commit_marker, last_committed_batch
+from lakeforge.streaming.sink import MicroBatchAppender, commit_marker, committed_rows, last_committed_batch
 
 
 def batch_rows(spark, batch_id: int, rows: int = 3):
@@ -46,3 +46,14 @@ def test_history_is_checked_only_when_a_batch_does_not_follow_the_previous_one(s
     assert appender.append(batch_rows(spark, 2), 2)  # follows batch 1: written without looking
     assert not MicroBatchAppender(path, "query:silver").append(batch_rows(spark, 3), 3)  # a restart looks
     assert batches_in(spark, path) == [0] * 3 + [2] * 3 + [9] * 3
+
+
+def test_committed_rows_are_read_from_each_marked_commit(spark, tmp_path):
+    path = str(tmp_path / "table")
+    appender = MicroBatchAppender(path, "query:silver")
+    for batch, rows in ((0, 3), (1, 5), (3, 2)):
+        appender.append(batch_rows(spark, batch, rows), batch)
+    MicroBatchAppender(path, "other:silver").append(batch_rows(spark, 1, 7), 1)
+
+    assert committed_rows(spark, path, "query:silver", {1, 2, 3}) == {1: 5, 3: 2}  # batch 2 wrote nothing
+    assert committed_rows(spark, path, "other:silver", {0, 1}) == {1: 7}

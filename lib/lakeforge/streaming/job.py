@@ -4,23 +4,27 @@ Each query has its own checkpoint (offsets and state) and writes idempotently, s
 any point and starting it again neither loses nor duplicates a row:
 - bronze, silver and alerts: foreachBatch appends made once per batch id (streaming/sink.py);
 - gold: foreachBatch MERGE that replaces each updated window.
+Bronze's and silver's micro-batches are reconciled in the audit table (streaming/audit.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
+from lakeforge.quality.expectations import ValidationReport
 from lakeforge.streaming.anomalies import write_alerts_batch
+from lakeforge.streaming.audit import StreamAudit
 from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
 from lakeforge.streaming.gold import merge_windows, windowed_stream
 from lakeforge.streaming.progress import ProgressRecorder
 from lakeforge.streaming.silver import refine_telemetry, write_silver_batch
-from lakeforge.streaming.sink import MicroBatchAppender
+from lakeforge.streaming.sink import MicroBatchAppender, writer_id
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables import delta
 from lakeforge.tables.audit import new_run_id
@@ -34,18 +38,26 @@ def with_trigger(writer: DataStreamWriter, trigger: Trigger) -> DataStreamWriter
     return writer.trigger(processingTime=trigger.interval)
 
 
-def start_stage(spark: SparkSession, config: IotConfig, stage: str, run_id: str, catch_up: bool) -> StreamingQuery:
-    """Start one query; `catch_up` runs it availableNow whatever its configured trigger."""
+def start_stage(
+    spark: SparkSession,
+    config: IotConfig,
+    stage: str,
+    run_id: str,
+    catch_up: bool,
+    on_validated: Callable[[ValidationReport], None] = lambda _report: None,
+) -> StreamingQuery:
+    """Start one query; `catch_up` runs it availableNow whatever its configured trigger. on_validated
+    receives silver's per-micro-batch GX reports."""
     stream, tables = config.stream, IotTables.of(config)
     name = f"{stream.name}.{stage}"
     if stage == "bronze":
-        bronze = MicroBatchAppender(tables.bronze, f"{name}:bronze")
+        bronze = MicroBatchAppender(tables.bronze, writer_id(name, "bronze"))
         writer, trigger = kafka_records(spark, config).writeStream.foreachBatch(bronze.append), stream.bronze_trigger
     elif stage == "silver":
         from_kafka = stream.silver.source == "kafka"
         records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
         silver = refine_telemetry(records, stream.silver, run_id)
-        writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name))
+        writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name, on_validated))
         trigger = stream.trigger
     elif stage == "gold":
         windows = windowed_stream(spark.readStream.format("delta").load(tables.silver), stream.gold)
@@ -89,31 +101,63 @@ def run_stream(
     seconds: float | None = None,
 ) -> None:
     """Run the job until `stop` is set or `seconds` pass (processing-time trigger), or until every stage
-    has caught up (availableNow: the stages run one after the other, each reading what the previous wrote)."""
+    has caught up (availableNow: the stages run one after the other, each reading what the previous wrote).
+
+    Progress and audit rows are written as it runs and once more at the end, with the error if it failed;
+    an audit window that does not reconcile stops the job with ReconciliationError.
+    """
     stop = stop or threading.Event()
     tables, run_id = IotTables.of(config), new_run_id()
-    recorder = ProgressRecorder()
-    spark.streams.addListener(recorder)
+    recorder, audit = ProgressRecorder(), StreamAudit(config, run_id)
+    for listener in (recorder, audit):
+        spark.streams.addListener(listener)
+    queries: list[StreamingQuery] = []
+    error: BaseException | None = None
     try:
         if isinstance(config.stream.trigger, AvailableNow):
             for stage in config.stream.stages:
-                start_stage(spark, config, stage, run_id, catch_up=True).awaitTermination()
+                queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report))
+                queries[-1].awaitTermination()
                 recorder.flush(spark, tables.progress)
-            return
-        queries, pending = [], list(config.stream.stages)
-        deadline = None if seconds is None else time.monotonic() + seconds
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            # A stage starts once the table it reads exists (a first run creates them in order).
-            for stage in [stage for stage in pending if _input_ready(spark, config, stage)]:
-                queries.append(start_stage(spark, config, stage, run_id, catch_up=False))
-                pending.remove(stage)
-            stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
-            failed = [query for query in queries if not query.isActive]
-            if failed:
-                raise RuntimeError(f"streaming query {failed[0].name} stopped: {failed[0].exception()}")
-            recorder.flush(spark, tables.progress)
+        else:
+            _run_live(spark, config, run_id, queries, stop, seconds, recorder, audit)
+    except BaseException as failure:
+        error = failure
+        raise
+    finally:
         for query in queries:
             stop_between_batches(query)
-    finally:
+        if error is None:
+            audit.wait_for(queries)
         recorder.flush(spark, tables.progress)
-        spark.streams.removeListener(recorder)
+        for listener in (recorder, audit):
+            spark.streams.removeListener(listener)
+        audit.record(spark, error)
+
+
+def _run_live(
+    spark: SparkSession,
+    config: IotConfig,
+    run_id: str,
+    queries: list[StreamingQuery],
+    stop: threading.Event,
+    seconds: float | None,
+    recorder: ProgressRecorder,
+    audit: StreamAudit,
+) -> None:
+    """Start each stage once its input exists, then watch: flush progress, close audit windows, fail
+    when a query stops."""
+    tables, pending = IotTables.of(config), list(config.stream.stages)
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        # A stage starts once the table it reads exists (a first run creates them in order).
+        for stage in [stage for stage in pending if _input_ready(spark, config, stage)]:
+            queries.append(start_stage(spark, config, stage, run_id, catch_up=False, on_validated=audit.add_report))
+            pending.remove(stage)
+        stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
+        failed = [query for query in queries if not query.isActive]
+        if failed:
+            raise RuntimeError(f"streaming query {failed[0].name} stopped: {failed[0].exception()}")
+        recorder.flush(spark, tables.progress)
+        if audit.due:
+            audit.record(spark)

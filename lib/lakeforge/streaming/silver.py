@@ -1,8 +1,14 @@
 """Bronze -> silver: parse the JSON payload, type and validate it by the YAML rules, drop replays of a
-(device_id, seq) within the watermark, and route each row to silver or to quarantine with its reasons."""
+(device_id, seq) within the watermark, and route each row to silver or to quarantine with its reasons.
+
+The rules are batch silver's, applied by the same functions of lakeforge.quality: row-level drop rules
+tag each row on the stream; every other rule (warn, fail, table-level) is validated with Great
+Expectations on each micro-batch, as batch silver validates each batch it refines.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from pyspark import StorageLevel
@@ -10,11 +16,23 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from lakeforge.config.models import ExpectationRule
 from lakeforge.pipelines.medallion import METADATA, as_quarantine_rows
 from lakeforge.quality.cleansing import CORRUPT_RECORD, cleanse_columns
-from lakeforge.quality.expectations import split_valid_and_quarantined, tag_rule_failures
+from lakeforge.quality.expectations import (
+    ValidationReport,
+    enforce_table_policies,
+    is_row_level,
+    split_valid_and_quarantined,
+    tag_batch_failures,
+    tag_rule_failures,
+    validate_with_gx,
+)
+from lakeforge.quality.failures import is_malformed
 from lakeforge.streaming.config import SilverSettings
-from lakeforge.streaming.sink import MicroBatchAppender
+from lakeforge.streaming.sink import MicroBatchAppender, writer_id
+
+log = logging.getLogger(__name__)
 
 KAFKA_TIMESTAMP = "_kafka_timestamp"
 SILVER_BATCH = "_silver_batch"  # the silver micro-batch that wrote the row (joins the progress table)
@@ -88,16 +106,48 @@ def silver_columns(settings: SilverSettings) -> list[str]:
     return [*settings.columns, *METADATA, KAFKA_TIMESTAMP]
 
 
-def write_silver_batch(settings: SilverSettings, silver_path: str, quarantine_path: str, app_id: str):
+def micro_batch_rules(rules: list[ExpectationRule]) -> list[ExpectationRule]:
+    """The rules that judge a micro-batch as a whole: warn, fail and table-level rules. Row-level drop
+    rules are left out: tag_rule_failures has already sent their rows to quarantine."""
+    return [rule for rule in rules if rule.policy != "drop" or not is_row_level(rule)]
+
+
+def judge_micro_batch(batch: DataFrame, settings: SilverSettings, on_validated: Callable[[ValidationReport], None]) -> DataFrame:
+    """`batch` with the failures of its table-level drop rules on every row, after a GX validation of
+    the parsed rows; raises ExpectationFailedError when a fail rule breaks (the query stops, and the
+    micro-batch, committed nowhere, is redone on restart); logs failed warn rules.
+
+    A stream whose rules are all row-level drop rules runs no validation (nothing to decide).
+    """
+    rules = micro_batch_rules(settings.expectations)
+    if not rules or batch.isEmpty():
+        return batch
+    suite = f"silver.{settings.table}"
+    report = validate_with_gx(batch.where(~is_malformed(batch)).select(*settings.columns), rules, suite_name=suite)
+    on_validated(report)
+    outcome = enforce_table_policies(report, rules)
+    for warning in outcome.warnings:
+        log.warning("%s: %s", suite, warning)
+    return batch.transform(tag_batch_failures(outcome))
+
+
+def write_silver_batch(
+    settings: SilverSettings,
+    silver_path: str,
+    quarantine_path: str,
+    app_id: str,
+    on_validated: Callable[[ValidationReport], None] = lambda _report: None,
+):
     """foreachBatch writer: valid rows to silver, the rest to quarantine, each table's append made once
-    per batch id, so a batch replayed after a crash commits nothing twice."""
-    silver = MicroBatchAppender(silver_path, f"{app_id}:silver")
-    quarantine = MicroBatchAppender(quarantine_path, f"{app_id}:quarantine")
+    per batch id, so a batch replayed after a crash commits nothing twice. on_validated receives each
+    micro-batch's GX report (see judge_micro_batch)."""
+    silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
+    quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
 
     def write(batch: DataFrame, batch_id: int) -> None:
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            valid, rejected = split_valid_and_quarantined(batch)
+            valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, settings, on_validated))
             rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
             silver.append(None if valid.isEmpty() else rows, batch_id)
             quarantine.append(None if rejected.isEmpty() else as_quarantine_rows(rejected, settings.table), batch_id)

@@ -20,6 +20,11 @@ from pyspark.sql import functions as F
 from lakeforge.tables import delta
 
 
+def writer_id(query: str, table: str) -> str:
+    """The writer a query's appends to one table are marked with."""
+    return f"{query}:{table}"
+
+
 def commit_marker(writer: str, batch_id: int) -> str:
     return f"{writer}@{batch_id}"
 
@@ -37,6 +42,26 @@ def last_committed_batch(spark: SparkSession, path: str, writer: str) -> int | N
         .first()
     )
     return None if row is None else row["batch"]
+
+
+def committed_rows(spark: SparkSession, path: str, writer: str, batch_ids: set[int]) -> dict[int, int]:
+    """Rows each of `batch_ids` appended, from the numOutputRows of the commits `writer` marked with it
+    (a batch absent from the result wrote no rows to the table). Reads the history from the newest
+    commit back only until it passes the oldest batch asked for."""
+    if not batch_ids or not delta.exists(spark, path):
+        return {}
+    prefix, limit = f"{writer}@", len(batch_ids) + 16
+    while True:
+        history = DeltaTable.forPath(spark, path).history(limit).select("userMetadata", "operationMetrics").collect()
+        marked = {
+            int(row["userMetadata"].removeprefix(prefix)): int(row["operationMetrics"]["numOutputRows"])
+            for row in history
+            if (row["userMetadata"] or "").startswith(prefix)
+        }
+        # A writer commits its batches in order: once an older batch shows, none asked for lies further back.
+        if len(history) < limit or batch_ids <= marked.keys() or min(marked, default=min(batch_ids)) < min(batch_ids):
+            return {batch: rows for batch, rows in marked.items() if batch in batch_ids}
+        limit *= 4
 
 
 @dataclass

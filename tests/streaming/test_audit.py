@@ -1,0 +1,39 @@
+"""The IoT job's audit can fail: each term comes from its own witness (Kafka offsets, Delta commits,
+the de-duplication's state metrics), so rows a writer loses show as an unbalanced window. The balanced
+case, with replays and quarantined rows, is in test_pipeline.py."""
+
+import pytest
+from pyspark.sql import functions as F
+
+import lakeforge.streaming.silver
+from lakeforge.streaming.audit import kafka_offsets
+from lakeforge.streaming.config import AvailableNow, Faults
+from lakeforge.streaming.job import run_stream
+from lakeforge.streaming.simulator import simulate
+from lakeforge.tables.audit import ReconciliationError
+from lakeforge.tables.layout import Lakehouse
+
+
+def test_kafka_offsets_are_read_per_topic_partition():
+    assert kafka_offsets('{"t.telemetry":{"0":5,"1":12}}') == {("t.telemetry", 0): 5, ("t.telemetry", 1): 12}
+    assert kafka_offsets("None") is None  # PySpark's text for a first batch's missing start
+    assert kafka_offsets('{"sourceVersion":1,"reservoirVersion":3,"index":-1}') is None  # a Delta source
+
+
+def test_rows_a_writer_loses_silently_fail_the_job_with_the_numbers(spark, make_config, monkeypatch):
+    config = make_config(devices=2, readings_per_device=30, faults=Faults())
+    config = config.model_copy(update={"stream": config.stream.model_copy(update={"trigger": AvailableNow(), "stages": ["silver"]})})
+    manifest, _ = simulate(config, via="kafka")
+    split = lakeforge.streaming.silver.split_valid_and_quarantined
+
+    def losing_seq_3(batch):  # a bug that drops rows without quarantining them
+        valid, rejected = split(batch)
+        return valid.where(F.col("seq") != 3), rejected
+
+    monkeypatch.setattr(lakeforge.streaming.silver, "split_valid_and_quarantined", losing_seq_3)
+    lost = len(manifest.valid)  # seq 3 of each device
+    with pytest.raises(ReconciliationError, match=f"read 60 rows but wrote {60 - lost}, quarantined 0 and removed 0 duplicates \\({lost} unaccounted for\\)"):
+        run_stream(spark, config)
+
+    audit = spark.read.format("delta").load(Lakehouse(config.platform.storage.root).system("audit")).collect()
+    assert [(row["layer"], row["rows_read"], row["rows_written"], row["status"]) for row in audit] == [("silver", 60, 60 - lost, "unreconciled")]
