@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BinaryType, IntegerType, StringType, StructField, StructType
 
@@ -82,11 +82,17 @@ def mark_duplicates(decoded: DataFrame, kept: DataFrame) -> DataFrame:
     )
 
 
+def split_position(name: Column) -> Column:
+    """A file name's place in [0, 1): the first 32 bits of its SHA-256 over 2^32 (any SHA-256 library
+    gives the same place, so the split can be recomputed outside Spark)."""
+    return F.conv(F.substring(F.sha2(name, 256), 1, 8), 16, 10).cast("double") / 2**32
+
+
 def assign_split(images: DataFrame, split: SplitSpec) -> DataFrame:
-    """train / val / test within each label by a hash of the file name: every class keeps its shares (to
-    one image) and the same files get the same split wherever the folder is mounted."""
-    order = Window.partitionBy("label").orderBy(F.xxhash64(F.element_at(F.split("path", "/"), -1)), "path")
-    position = (F.row_number().over(order) - 1) / F.count("*").over(Window.partitionBy("label"))
+    """train / val / test by a hash of the file name alone: a file gets the same split whichever files
+    are ingested with it or after it, and wherever the folder is mounted; each class gets the shares
+    on average (within sampling noise for small classes)."""
+    position = split_position(F.element_at(F.split("path", "/"), -1))
     return images.withColumn(
         "split", F.when(position < split.train, "train").when(position < split.train + split.val, "val").otherwise("test")
     )
