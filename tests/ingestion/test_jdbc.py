@@ -84,7 +84,7 @@ def test_incremental_runs_pick_up_each_change_exactly_once(spark, orders, tmp_pa
 def test_watermark_advances_only_after_a_successful_write(spark, orders, tmp_path):
     PipelineRunner(spark, pipeline(tmp_path)).execute()
     lakehouse_mark = read_watermark(spark, PipelineRunner(spark, pipeline(tmp_path)).lakehouse, "orders")
-    assert lakehouse_mark.startswith("2026-01-01 12:16:40")  # T0 + 1000 s
+    assert (lakehouse_mark.value, lakehouse_mark.type) == ("2026-01-01 12:16:40", "timestamp")  # T0 + 1000 s
 
     with psycopg2.connect(orders) as conn, conn.cursor() as cur:
         cur.execute(f"INSERT INTO {TABLE} VALUES (3001, -5, %s)", (T0 + timedelta(days=2),))
@@ -98,3 +98,29 @@ def test_watermark_advances_only_after_a_successful_write(spark, orders, tmp_pat
     assert retry.layer("orders", "bronze").read == 1
     bronze = spark.read.format("delta").load(f"{tmp_path}/lake/bronze/orders")
     assert bronze.where("order_id = 3001").count() == 1  # the failed run's copy was discarded
+
+
+def test_a_string_watermark_with_quotes_reads_each_row_once(spark, pg_conninfo, tmp_path):
+    table = "lakeforge_test_quoted_marks"
+    with psycopg2.connect(pg_conninfo) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TABLE {table} (code text PRIMARY KEY, amount int)")
+        cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [("a'1", 1), ("b''2", 2), ("c\\'3", 3)])
+    source = {
+        "kind": "jdbc", "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge", "table": table,
+        "user_env": "LAKEFORGE_PG_USER", "password_env": "LAKEFORGE_PG_PASSWORD", "primary_key": ["code"], "watermark_column": "code",
+    }
+    silver = {"keys": ["code"], "columns": {"code": {}, "amount": {"type": "int"}}}
+    config = one_source_pipeline(tmp_path, "codes", source, silver)
+    try:
+        assert PipelineRunner(spark, config).execute().layer("codes", "bronze").read == 3
+        assert read_watermark(spark, PipelineRunner(spark, config).lakehouse, "codes").value == "c\\'3"
+        with psycopg2.connect(pg_conninfo) as conn, conn.cursor() as cur:
+            cur.execute(f"INSERT INTO {table} VALUES (%s, 4), (%s, 0)", ("d' OR '1'='1", "a'0"))  # only the first sorts above c\\'3
+        again = PipelineRunner(spark, config).execute()
+        assert again.layer("codes", "bronze").read == 1
+        bronze = spark.read.format("delta").load(f"{tmp_path}/lake/bronze/codes")
+        assert sorted(row["code"] for row in bronze.collect()) == ["a'1", "b''2", "c\\'3", "d' OR '1'='1"]
+    finally:
+        with psycopg2.connect(pg_conninfo) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")

@@ -39,9 +39,9 @@ def test_fail_policy_stops_the_job_naming_the_rule_and_counts(spark, tmp_path):
     runner, execute = run_with(spark, tmp_path, rule)
     with pytest.raises(ExpectationFailedError, match=r"rule 'at_most_two' \(expect_table_row_count_to_be_between max_value=2\) failed: observed 3"):
         execute()
-    audit = read_audit(spark, Lakehouse(str(tmp_path / "lake"))).where(f"run_id = '{runner.run.run_id}'").collect()
-    assert {row["status"] for row in audit} == {"failed"}
-    assert "at_most_two" in audit[0]["error"]
+    audit = read_audit(spark, Lakehouse(str(tmp_path / "lake"))).where(f"run_id = '{runner.run.run_id}' AND status != 'started'").collect()
+    assert {(row["layer"], row["status"]) for row in audit} == {("bronze", "failed"), ("job", "failed")}
+    assert all("at_most_two" in row["error"] for row in audit)
 
 
 def test_warn_policy_keeps_rows_and_records_the_count(spark, tmp_path):

@@ -1,6 +1,7 @@
 import pytest
 
-from lakeforge.tables.audit import LayerCounts, ReconciliationError, Run, read_audit, record_run
+from lakeforge.tables.audit import LayerCounts, ReconciliationError, Run, Watermark, commit_source, committed_runs, read_audit, record_run
+from lakeforge.tables.watermarks import read_watermark
 from lakeforge.tables.layout import Lakehouse
 
 
@@ -38,3 +39,19 @@ def test_record_run_appends_rows_and_fails_on_imbalance(spark, tmp_path):
     assert rows[failed.run_id]["status"] == "failed"
     assert rows[failed.run_id]["error"] == "ValueError: source down"
     assert rows[failed.run_id]["layer"] == "job"
+
+
+def test_a_source_commit_carries_its_watermark_and_refuses_unbalanced_counts(spark, tmp_path):
+    lakehouse = Lakehouse(str(tmp_path))
+    first = Run(job="j")
+    layers = [LayerCounts("orders", "bronze", read=3, written=3), LayerCounts("orders", "silver", read=3, written=2, deduplicated=1)]
+    commit_source(spark, lakehouse, first, layers, Watermark("2026-01-01 00:00:00", "timestamp"))
+
+    unbalanced = Run(job="j")
+    with pytest.raises(ReconciliationError, match=r"orders/bronze: read 2 rows but wrote 1"):
+        commit_source(spark, lakehouse, unbalanced, [LayerCounts("orders", "bronze", read=2, written=1)], Watermark("2026-02-01 00:00:00", "timestamp"))
+
+    assert read_watermark(spark, lakehouse, "orders") == Watermark("2026-01-01 00:00:00", "timestamp")
+    assert [row["run_id"] for row in committed_runs(spark, lakehouse, "orders").collect()] == [first.run_id]
+    marks = {row["layer"]: row["watermark"] for row in read_audit(spark, lakehouse).collect()}
+    assert marks == {"bronze": "2026-01-01 00:00:00", "silver": None}

@@ -46,6 +46,17 @@ def test_idempotent_append_skips_a_replayed_batch(spark, table):
     assert spark.read.format("delta").load(table).where("id = 9").count() == 1
 
 
+def test_append_returns_the_rows_delta_committed(spark, table):
+    rows = "id INT, name STRING, amount DOUBLE"
+    assert delta.append(spark.createDataFrame([(5, "e", 1.0), (6, "f", 2.0)], rows), table) == 2
+    assert delta.append(spark.createDataFrame([], rows), table) == 0  # Delta commits nothing; not the last commit's 2
+    batch = spark.createDataFrame([(7, "g", 1.0), (8, "h", 1.0), (9, "i", 1.0)], rows)
+    assert delta.append(batch, table, app_id="job:bronze", version=3) == 3
+    assert delta.append(spark.createDataFrame([(5, "e", 1.0)], rows), table) == 1
+    assert delta.append(batch, table, app_id="job:bronze", version=3) == 3  # skipped replay: the earlier commit's count
+    assert spark.read.format("delta").load(table).count() == 9
+
+
 def test_optimize_zorder_and_vacuum(spark, table):
     for i in range(3):
         delta.append(spark.createDataFrame([(10 + i, "x", 1.0)], "id INT, name STRING, amount DOUBLE"), table)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.config.models import SilverTable
@@ -71,6 +71,12 @@ def silver_columns(spec: SilverTable) -> list[str]:
     return [*spec.columns, *METADATA]
 
 
+def counted(df: DataFrame) -> tuple[DataFrame, Observation]:
+    """`df` counting the rows that pass through it, known after its first action (no extra job)."""
+    observation = Observation()
+    return df.observe(observation, F.count(F.lit(1)).alias("rows")), observation
+
+
 def refine_to_silver(
     spark: SparkSession,
     bronze_batch: DataFrame,
@@ -82,22 +88,29 @@ def refine_to_silver(
 ) -> LayerCounts:
     """Route every bronze row to silver, quarantine or the duplicates it loses to, and count each.
 
+    Each count comes from somewhere else, so a row lost on the way shows as an imbalance: read is
+    counted as rows enter (before any transform), quarantined and written are Delta's commit
+    metrics, duplicates are rows beyond one per key among the valid rows.
+
     on_validated receives the Great Expectations report before its policies are enforced, so a
     failing batch's results are kept too. batch_id: a streaming micro-batch id, stable across
     restarts, which makes the quarantine append idempotent when a batch is replayed (the silver
     MERGE is idempotent by itself).
     """
     raw_columns = [name for name in bronze_batch.columns if not name.startswith("_")]
+    arriving, arrived = counted(bronze_batch)
     typed = (
-        bronze_batch.transform(keep_raw_record(raw_columns))
+        arriving.transform(keep_raw_record(raw_columns))
         .transform(cleanse_columns(spec.columns))
         .transform(tag_rule_failures(spec.expectations))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
-        return route_typed_rows(spark, typed, table, spec, lakehouse, on_validated, batch_id)
+        counts = route_typed_rows(spark, typed, table, spec, lakehouse, on_validated, batch_id)
     finally:
         typed.unpersist()
+    counts.read = arrived.get["rows"]
+    return counts
 
 
 def route_typed_rows(
@@ -109,7 +122,6 @@ def route_typed_rows(
     on_validated: Callable[[ValidationReport], None],
     batch_id: int | None,
 ) -> LayerCounts:
-    counts = LayerCounts(source=table, layer="silver", read=typed.count())
     parsed = typed.where(~F.array_contains("_failed_rules", "malformed_record")).select(*spec.columns)
     report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
     on_validated(report)
@@ -118,13 +130,18 @@ def route_typed_rows(
         log.warning("silver.%s: %s", table, warning)
     valid, rejected = split_valid_and_quarantined(typed.transform(tag_batch_failures(outcome)))
 
-    counts.quarantined = rejected.count()
     app_id = f"{table}:quarantine" if batch_id is not None else None
-    delta.append(as_quarantine_rows(rejected, table), lakehouse.quarantine(table), app_id=app_id, version=batch_id)
-
+    counts = LayerCounts(source=table, layer="silver")
+    counts.quarantined = delta.append(as_quarantine_rows(rejected, table), lakehouse.quarantine(table), app_id=app_id, version=batch_id)
+    counts.deduplicated = count_duplicates(valid, spec.keys)
     deduped = valid.transform(drop_duplicates_keep_latest(spec.keys, spec.latest_by)).select(*silver_columns(spec))
-    counts.deduplicated = valid.count() - deduped.count()
     merged = delta.merge_upsert(spark, deduped, lakehouse.silver(table), spec.keys, spec.latest_by)
     counts.written = merged.source_rows
     counts.inserted, counts.updated = merged.inserted, merged.updated
     return counts
+
+
+def count_duplicates(df: DataFrame, keys: list[str]) -> int:
+    """Rows beyond the first of each key: what deduplication should remove, counted without it."""
+    row = df.agg(F.count(F.lit(1)).alias("rows"), F.count_distinct(F.struct(*keys)).alias("keys")).first()
+    return row["rows"] - row["keys"]

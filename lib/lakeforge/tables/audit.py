@@ -1,4 +1,9 @@
-"""The audit table: one row per job run, source and layer, with the row reconciliation."""
+"""The audit table: one row per job run, source and layer, with the row reconciliation.
+
+For batch sources it is also the commit log: the rows of one source (with its new watermark) are
+appended in one Delta commit only after that source's bronze and silver writes reconcile, so a
+source's rows in bronze count as committed exactly when its audit rows say `succeeded`.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +37,13 @@ AUDIT_SCHEMA = StructType(
         StructField("rows_updated", LongType(), False),
         StructField("status", StringType(), False),
         StructField("error", StringType(), True),
+        # A batch source's high-water mark after this run, on its bronze row (value and Spark type).
+        StructField("watermark", StringType(), True),
+        StructField("watermark_type", StringType(), True),
     ]
 )
+
+STARTED, SUCCEEDED, FAILED, UNRECONCILED = "started", "succeeded", "failed", "unreconciled"
 
 
 def utcnow() -> datetime:
@@ -46,6 +56,14 @@ def new_run_id() -> str:
 
 class ReconciliationError(RuntimeError):
     """Rows were lost or invented between layers."""
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """How far an incremental source has been read: the value as text and its Spark SQL type."""
+
+    value: str
+    type: str = "string"
 
 
 @dataclass
@@ -96,11 +114,13 @@ class Run:
         return counts
 
 
-def audit_rows(run: Run, status: str, error: str | None, ended_at: datetime) -> list[dict]:
+def audit_rows(
+    run: Run, layers: list[LayerCounts], status: str, error: str | None, ended_at: datetime | None, watermark: Watermark | None = None
+) -> list[dict]:
     rows = []
-    # A run that failed before touching any layer still leaves one row saying so.
-    for counts in run.layers or [LayerCounts(source=run.job, layer="job")]:
+    for counts in layers:
         values = asdict(counts)
+        mark = watermark if watermark is not None and counts.layer == "bronze" else None
         rows.append(
             {
                 "run_id": run.run_id,
@@ -110,22 +130,55 @@ def audit_rows(run: Run, status: str, error: str | None, ended_at: datetime) -> 
                 "started_at": run.started_at,
                 "ended_at": ended_at,
                 **{f"rows_{name}": values[name] for name in ("read", "written", "quarantined", "deduplicated", "inserted", "updated")},
-                "status": status if counts.balanced else "unreconciled",
+                "status": status if counts.balanced else UNRECONCILED,
                 "error": error,
+                "watermark": mark.value if mark else None,
+                "watermark_type": mark.type if mark else None,
             }
         )
     return rows
 
 
+def append_audit_rows(spark: SparkSession, lakehouse: Lakehouse, rows: list[dict]) -> None:
+    delta.append(spark.createDataFrame(rows, AUDIT_SCHEMA), lakehouse.system(AUDIT_TABLE))
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
 def record_run(spark: SparkSession, lakehouse: Lakehouse, run: Run, error: BaseException | None = None) -> None:
     """Append the run's rows to the audit table, then fail if any layer does not reconcile."""
-    status = "failed" if error else "succeeded"
-    message = f"{type(error).__name__}: {error}" if error else None
-    rows = audit_rows(run, status, message, utcnow())
-    delta.append(spark.createDataFrame(rows, AUDIT_SCHEMA), lakehouse.system(AUDIT_TABLE))
+    # A run that failed before touching any layer still leaves one row saying so.
+    layers = run.layers or [LayerCounts(source=run.job, layer="job")]
+    rows = audit_rows(run, layers, FAILED if error else SUCCEEDED, describe(error) if error else None, utcnow())
+    append_audit_rows(spark, lakehouse, rows)
     if error is None:
         for counts in run.layers:
             counts.check()
+
+
+def record_start(spark: SparkSession, lakehouse: Lakehouse, run: Run) -> None:
+    """A `started` job row: a run killed before its end row stays visible as never finished."""
+    append_audit_rows(spark, lakehouse, audit_rows(run, [LayerCounts(source=run.job, layer="job")], STARTED, None, None))
+
+
+def record_end(spark: SparkSession, lakehouse: Lakehouse, run: Run, layers: list[LayerCounts], error: BaseException | None) -> None:
+    """The job row with the run's outcome, plus the rows of layers no source commit recorded."""
+    job = LayerCounts(source=run.job, layer="job")
+    status, message = (FAILED, describe(error)) if error else (SUCCEEDED, None)
+    append_audit_rows(spark, lakehouse, audit_rows(run, [*layers, job], status, message, utcnow()))
+
+
+def commit_source(spark: SparkSession, lakehouse: Lakehouse, run: Run, layers: list[LayerCounts], watermark: Watermark | None) -> None:
+    """Commit one batch source: its layers' rows (bronze carrying the watermark) in one Delta append.
+
+    Raises ReconciliationError before writing anything if a layer does not balance, so an
+    unbalanced slice is never committed and is read again by the next run.
+    """
+    for counts in layers:
+        counts.check()
+    append_audit_rows(spark, lakehouse, audit_rows(run, layers, SUCCEEDED, None, utcnow(), watermark))
 
 
 def read_audit(spark: SparkSession, lakehouse: Lakehouse) -> DataFrame:
@@ -142,23 +195,31 @@ def recent_runs(spark: SparkSession, lakehouse: Lakehouse, limit: int = 20) -> l
     return [row.asDict() for row in rows]
 
 
-def discard_uncommitted_runs(spark: SparkSession, lakehouse: Lakehouse, table_path: str) -> None:
-    """Delete rows landed by runs that failed or crashed before recording success.
+def committed_runs(spark: SparkSession, lakehouse: Lakehouse, source: str) -> DataFrame:
+    """Ids of the runs whose slice of `source` was committed (its bronze audit row succeeded)."""
+    audit = read_audit(spark, lakehouse)
+    committed = (F.col("source") == source) & (F.col("layer") == "bronze") & (F.col("status") == SUCCEEDED)
+    return audit.where(committed).select("run_id").distinct()
 
-    Batch sources (JDBC, REST) re-read such a run's slice because its watermark never advanced,
-    so removing the first copy is what keeps a retry from duplicating bronze.
+
+def discard_uncommitted_runs(spark: SparkSession, lakehouse: Lakehouse, source: str, table_paths: list[str]) -> None:
+    """Delete the rows that runs which never committed `source` left in its tables (bronze, quarantine).
+
+    Such a run did not store its watermark, so the next read covers its slice again; removing the
+    first copy is what keeps that re-read from duplicating rows.
     """
-    if not delta.exists(spark, table_path):
-        return
-    committed = read_audit(spark, lakehouse).where(F.col("status") != "failed").select("run_id").distinct()
-    landed = spark.read.format("delta").load(table_path).select(F.col("_run_id").alias("run_id")).distinct()
-    uncommitted = landed.join(committed, "run_id", "left_anti")
-    if uncommitted.isEmpty():
-        return
-    (
-        DeltaTable.forPath(spark, table_path)
-        .alias("t")
-        .merge(uncommitted.alias("u"), "t._run_id = u.run_id")
-        .whenMatchedDelete()
-        .execute()
-    )
+    committed = committed_runs(spark, lakehouse, source)
+    for path in table_paths:
+        if not delta.exists(spark, path):
+            continue
+        landed = spark.read.format("delta").load(path).where(F.col("_source") == source)
+        uncommitted = landed.select(F.col("_run_id").alias("run_id")).distinct().join(committed, "run_id", "left_anti")
+        if uncommitted.isEmpty():
+            continue
+        (
+            DeltaTable.forPath(spark, path)
+            .alias("t")
+            .merge(uncommitted.alias("u"), "t._run_id = u.run_id")
+            .whenMatchedDelete()
+            .execute()
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,25 @@ def exists(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
-def append(df: DataFrame, path: str, app_id: str | None = None, version: int | None = None) -> None:
-    """Append rows; with (app_id, version) Delta skips a write it has already committed."""
+def append(df: DataFrame, path: str, app_id: str | None = None, version: int | None = None) -> int:
+    """Append rows and return how many Delta committed: its own count, not ours.
+
+    With (app_id, version) Delta skips a write it has already committed, and the count is that
+    earlier commit's. Each write leaves a marker in its commit's userMetadata, which finds that
+    commit and tells our commit from none at all (Delta commits nothing for an empty append).
+    """
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
-    if app_id is not None and version is not None:
+    idempotent = app_id is not None and version is not None
+    if idempotent:
         # Idempotent writes: a replayed micro-batch or re-run commits nothing twice.
         writer = writer.option("txnAppId", app_id).option("txnVersion", version)
-    writer.save(path)
+    marker = f"{app_id}#{version}" if idempotent else uuid.uuid4().hex
+    writer.option("userMetadata", marker).save(path)
+    table = DeltaTable.forPath(df.sparkSession, path)
+    commit = table.history(1).first()
+    if commit["userMetadata"] != marker:
+        commit = table.history().where(F.col("userMetadata") == marker).first() if idempotent else None
+    return int((commit["operationMetrics"] or {}).get("numOutputRows", 0)) if commit else 0
 
 
 def merge_upsert(spark: SparkSession, df: DataFrame, path: str, keys: list[str], latest_by: str | None) -> MergeResult:

@@ -1,49 +1,38 @@
-"""High-water marks of incremental sources, kept in a Delta control table."""
+"""High-water marks of incremental sources, read from the source commits in the audit table.
+
+A source's watermark is written in the same Delta commit as the audit rows that commit its slice
+(`audit.commit_source`), so it can never run ahead of the rows it covers.
+"""
 
 from __future__ import annotations
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from lakeforge.tables import delta
-from lakeforge.tables.audit import utcnow
+from lakeforge.tables.audit import SUCCEEDED, Watermark, read_audit
 from lakeforge.tables.layout import Lakehouse
 
-WATERMARK_TABLE = "watermarks"
-
-WATERMARK_SCHEMA = StructType(
-    [
-        StructField("source", StringType(), False),
-        StructField("column", StringType(), False),
-        StructField("value", StringType(), True),
-        StructField("run_id", StringType(), False),
-        StructField("updated_at", TimestampType(), False),
-    ]
-)
+# Where marks lived before they moved into the audit table; still read so an existing lakehouse
+# resumes where it stopped.
+LEGACY_WATERMARK_TABLE = "watermarks"
 
 
-def read_watermark(spark: SparkSession, lakehouse: Lakehouse, source: str) -> str | None:
-    path = lakehouse.system(WATERMARK_TABLE)
+def read_watermark(spark: SparkSession, lakehouse: Lakehouse, source: str) -> Watermark | None:
+    """The mark of the latest committed slice of `source`; None: never read, start from the beginning."""
+    audit = read_audit(spark, lakehouse)
+    if "watermark" in audit.columns:
+        committed = (F.col("source") == source) & (F.col("layer") == "bronze") & (F.col("status") == SUCCEEDED)
+        row = audit.where(committed & F.col("watermark").isNotNull()).orderBy(F.desc("ended_at")).select("watermark", "watermark_type").first()
+        if row is not None:
+            return Watermark(value=row["watermark"], type=row["watermark_type"])
+    return read_legacy_watermark(spark, lakehouse, source)
+
+
+def read_legacy_watermark(spark: SparkSession, lakehouse: Lakehouse, source: str) -> Watermark | None:
+    path = lakehouse.system(LEGACY_WATERMARK_TABLE)
     if not delta.exists(spark, path):
         return None
     row = spark.read.format("delta").load(path).where(F.col("source") == source).select("value").first()
-    return row["value"] if row else None
-
-
-def advance_watermark(spark: SparkSession, lakehouse: Lakehouse, source: str, column: str, value: str, run_id: str) -> None:
-    """Store the new mark; call only after the rows up to it are safely written."""
-    path = lakehouse.system(WATERMARK_TABLE)
-    update = spark.createDataFrame([(source, column, value, run_id, utcnow())], WATERMARK_SCHEMA)
-    if not delta.exists(spark, path):
-        delta.append(update, path)
-        return
-    (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(update.alias("s"), "t.source = s.source")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    # Stored as text without its type; compared as text, as that release did.
+    return Watermark(value=row["value"], type="string") if row and row["value"] is not None else None
