@@ -23,7 +23,8 @@ def cluster():
         assert result.returncode == 0, f"spark-cluster.sh up failed:\n{result.stdout}\n{result.stderr[-3000:]}"
     settings = read_credentials()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAKEFORGE_SPARK_SECRET", settings["LAKEFORGE_SPARK_SECRET"])
+        # In the environment only: a fixture's value is printed in failure reports.
+        patch.setenv("LAKEFORGE_SPARK_SECRET", settings.pop("LAKEFORGE_SPARK_SECRET"))
         yield settings
     if started:
         cluster_script("down")

@@ -99,7 +99,9 @@ def test_executors_without_the_dependencies_fail_at_once_naming_them(pipeline, c
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
     result = ingest(pipeline, "bare", cluster_target(cluster, shipped_code, str(bare / "bin/python")))
     assert result.returncode != 0
-    message = next(line for line in result.stderr.splitlines() if "cannot import" in line)
+    messages = [line for line in result.stderr.splitlines() if "cannot import" in line]
+    assert messages, result.stderr[-3000:]
+    message = messages[0]
     assert "numpy, pandas, pyarrow" in message and f"{bare}/bin/python" in message  # the modules and the executors' Python
     assert "lakeforge[all]" in message and "--archives dist/lakeforge-env.tar.gz#environment" in message
     assert not Path(pipeline["root"], "bare", "bronze").exists()  # failed before writing anything

@@ -55,12 +55,11 @@ def test_mixed_precision_autocasts_to_bfloat16_on_cpu():
         assert layer(batch).dtype == torch.float32
 
 
-def report_device(rank: int, world: int) -> dict:
-    import torch.distributed as dist
-
-    return {"device": str(current_device()), "backend": dist.get_backend()}
-
-
 def test_ranks_without_assigned_gpus_train_on_cpu_under_gloo(spark, tmp_path):
+    def report_device(rank: int, world: int) -> dict:  # nested: shipped to the ranks by value
+        import torch.distributed as dist
+
+        return {"device": str(current_device()), "backend": dist.get_backend()}
+
     ranks = run_on_ranks(report_device, DistributionSpec(num_processes=2, use_gpu="auto"), tmp_path / "ranks")
     assert ranks == [{"device": "cpu", "backend": "gloo"}] * 2
