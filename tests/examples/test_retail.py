@@ -66,7 +66,8 @@ def retail(spark, pg_conninfo, tmp_path):
                     "order_events": base.sources["order_events"].model_copy(update={"topics": [topic]})},
     })
     yield config
-    AdminClient(kafka_login(config.sources["order_events"])).delete_topics([topic])[topic].result()
+    admin = AdminClient(kafka_login(config.sources["order_events"]))
+    admin.delete_topics([topic])[topic].result()
 
 
 def gold(spark, config, name):

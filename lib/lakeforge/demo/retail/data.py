@@ -105,8 +105,9 @@ def kafka_login(source: KafkaSource) -> dict[str, str]:
 def publish_events(source: KafkaSource, rows: list[dict], partitions: int = 2) -> None:
     """Send each event as a JSON value keyed by order (one order's events stay in order), creating the topic if missing."""
     login, topic = kafka_login(source), source.topics[0]
+    admin = AdminClient(login)  # kept referenced until the result: a collected client cancels its requests
     try:
-        AdminClient(login).create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result()
+        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result()
     except KafkaException as error:
         if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise
