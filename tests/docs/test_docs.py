@@ -20,7 +20,8 @@ from lakeforge.config.models import StorageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-FENCE = re.compile(r"^\s*```")
+FENCE = re.compile(r"^\s*```\s*(\w*)")
+SHELL_BLOCKS = ("", "bash", "sh", "shell", "console")  # ```text and the like hold output, not commands
 COMMAND_LINE = re.compile(r"^\s*(?:\$ )?(?:\.venv/bin/)?lakeforge\s+(.*)$")
 INLINE_COMMAND = re.compile(r"`(?:\.venv/bin/)?lakeforge ([^`]+)`")
 
@@ -78,12 +79,13 @@ def documented_commands() -> list[tuple[str, str, bool]]:
     """(page, command words, whole line?) of every `lakeforge ...` in code blocks and inline code."""
     found = []
     for page in PAGES:
-        in_block = False
+        in_block, language = False, ""
         for line in page.read_text().splitlines():
-            if FENCE.match(line):
-                in_block = not in_block
+            fence = FENCE.match(line)
+            if fence:
+                in_block, language = not in_block, fence.group(1)
                 continue
-            match = COMMAND_LINE.match(line) if in_block else None
+            match = COMMAND_LINE.match(line) if in_block and language in SHELL_BLOCKS else None
             if match:
                 found.append((page.name, match.group(1), True))
             elif not in_block:
