@@ -57,7 +57,7 @@ def shipped_code() -> Path:
 
 def target(settings: dict[str, str], code: Path) -> ClusterTarget:
     archive = ROOT / "dist/lakeforge-env.tar.gz"
-    deps_python = str(Path(pyspark.__file__).parents[3] / "bin" / "python")
+    deps_python = str(Path(pyspark.__file__).parents[4] / "bin" / "python")  # site-packages/pyspark -> the env
     return ClusterTarget(
         master=settings["LAKEFORGE_SPARK_MASTER"], code=str(code), env_archive=str(archive) if archive.is_file() else None,
         executor_python=None if archive.is_file() else deps_python, jars_dir=str(WORK / "jars"),

@@ -34,7 +34,7 @@ def deps_python() -> str:
     """The dependency layer's interpreter: every library, but lakeforge only from what is shipped."""
     import pyspark
 
-    return str(Path(pyspark.__file__).parents[3] / "bin" / "python")
+    return str(Path(pyspark.__file__).parents[4] / "bin" / "python")
 
 
 def cluster_target(cluster: dict, code: Path, executor_python: str) -> ClusterTarget:
