@@ -38,7 +38,8 @@ def bronze_keys(spark, root, name, key):
 
 def test_a_failure_after_each_source_in_turn_loses_and_duplicates_nothing(spark, sources, pg_conninfo, tmp_path):
     api, config = sources
-    for point in ("events:committed", "orders:refined", "orders:committed", "tickets:landed", "tickets:committed"):
+    # Failures inside a unit (bronze written, not committed) are covered by the kill test.
+    for point in ("events:committed", "orders:committed", "tickets:committed"):
         runner = PipelineRunner(spark, config, faults=FaultPoint(point))
         with pytest.raises(InjectedFault):
             runner.execute()
@@ -60,4 +61,4 @@ def test_a_failure_after_each_source_in_turn_loses_and_duplicates_nothing(spark,
 
     audit = read_audit(spark, Lakehouse(str(root))).where("layer = 'job'")
     ends = Counter(row["status"] for row in audit.where("status != 'started'").collect())
-    assert ends == Counter({"failed": 5, "succeeded": 1})
+    assert ends == Counter({"failed": 3, "succeeded": 1})

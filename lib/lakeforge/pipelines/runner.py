@@ -47,11 +47,10 @@ class Landed:
     name: str
     rows: DataFrame  # persisted, for silver to refine without reading the source again
     written: int  # as Delta counted the append (or the earlier commit of a replayed batch)
-    arrived: Observation  # rows the reader handed over; filled by the first action over `rows`
+    arrived: Observation  # rows the reader handed over, counted as they were read
 
     def counts(self, read: int | None = None) -> LayerCounts:
-        """Bronze's counts; read: the source's own count, None for the reader's. Call after `rows` were used:
-        a replayed batch's append is skipped, so only silver's reads run the observation."""
+        """Bronze's counts; read: the source's own count, None for the reader's."""
         return LayerCounts(source=self.name, layer="bronze", read=self.arrived.get["rows"] if read is None else read, written=self.written)
 
 
@@ -107,8 +106,10 @@ class PipelineRunner:
         arriving, arrived = counted(raw)
         rows = arriving.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
         app_id = f"{name}:bronze" if batch_id is not None else None
-        written = delta.append(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
-        return Landed(name=name, rows=rows, written=written, arrived=arrived)
+        appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
+        if not appended.now:
+            rows.count()  # Delta skipped the write (a replayed batch, or no rows): read them so `arrived` fills
+        return Landed(name=name, rows=rows, written=appended.rows, arrived=arrived)
 
     def refine(self, name: str, rows: DataFrame, expected: int, batch_id: int | None = None) -> list[LayerCounts]:
         """Bronze rows to every silver table of the source; each must have read the `expected` rows."""
@@ -145,8 +146,6 @@ class PipelineRunner:
             try:
                 self.faults.reach(f"{name}#{batch_id}:landed")
                 silver = self.refine(name, landed.rows, expected=landed.written, batch_id=batch_id)
-                if not silver:
-                    landed.rows.count()  # nothing read the rows, and a replayed batch's append did not either
                 layers = [landed.counts(), *silver]
                 self.add(layers)
                 for counts in layers:

@@ -21,12 +21,23 @@ def exists(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
-def append(df: DataFrame, path: str, app_id: str | None = None, version: int | None = None) -> int:
-    """Append rows and return how many Delta committed: its own count, not ours.
+@dataclass(frozen=True)
+class Appended:
+    rows: int  # as Delta counted them
+    now: bool  # False: nothing committed by this call (an empty append, or an idempotent replay)
 
-    With (app_id, version) Delta skips a write it has already committed, and the count is that
-    earlier commit's. Each write leaves a marker in its commit's userMetadata, which finds that
-    commit and tells our commit from none at all (Delta commits nothing for an empty append).
+
+def append(df: DataFrame, path: str, app_id: str | None = None, version: int | None = None) -> int:
+    """Append rows and return how many Delta committed: its own count, not ours (see append_rows)."""
+    return append_rows(df, path, app_id, version).rows
+
+
+def append_rows(df: DataFrame, path: str, app_id: str | None = None, version: int | None = None) -> Appended:
+    """Append rows; with (app_id, version) Delta skips a write it has already committed, and the count
+    is that earlier commit's.
+
+    Each write leaves a marker in its commit's userMetadata, which finds that earlier commit and
+    tells our commit from none at all (Delta commits nothing for an empty append).
     """
     writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
     idempotent = app_id is not None and version is not None
@@ -37,9 +48,10 @@ def append(df: DataFrame, path: str, app_id: str | None = None, version: int | N
     writer.option("userMetadata", marker).save(path)
     table = DeltaTable.forPath(df.sparkSession, path)
     commit = table.history(1).first()
-    if commit["userMetadata"] != marker:
+    now = commit["userMetadata"] == marker
+    if not now:
         commit = table.history().where(F.col("userMetadata") == marker).first() if idempotent else None
-    return int((commit["operationMetrics"] or {}).get("numOutputRows", 0)) if commit else 0
+    return Appended(rows=int((commit["operationMetrics"] or {}).get("numOutputRows", 0)) if commit else 0, now=now)
 
 
 def merge_upsert(spark: SparkSession, df: DataFrame, path: str, keys: list[str], latest_by: str | None) -> MergeResult:
