@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from mlflow import MlflowClient
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 from sklearn.metrics import roc_auc_score
 
 from lakeforge.deployment.config import SmokeCase
-from lakeforge.deployment.pipeline import run_deployment, start
-from lakeforge.deployment.registry import ModelRegistry
+from lakeforge.deployment.pipeline import roll_back, run_deployment, start
+from lakeforge.deployment.registry import ModelRegistry, RollbackError
 from lakeforge.training.stratified import split_train_test
 
 WRONG_ANSWER = [SmokeCase(name="stayer said to churn", row={"tenure": 70, "MonthlyCharges": 20.0, "Contract": "Two year"}, prediction=1.0)]
@@ -46,7 +47,7 @@ def holdout_auc(workspace, kind: str, columns: list[str]) -> float:
     return roc_auc_score(scored["__label"], scored["p"])
 
 
-def test_first_model_passes_on_absolute_thresholds_and_goes_live(workspace, model_name):
+def test_first_model_passes_on_absolute_thresholds_goes_live_and_has_nothing_to_roll_back_to(workspace, model_name):
     version = workspace.register(model_name, "weak")
     decisions, run = deploy(workspace, model_name)
     assert steps(decisions) == [("validate", "passed"), ("promote", "promoted"), ("deploy", "deployed")]
@@ -57,6 +58,12 @@ def test_first_model_passes_on_absolute_thresholds_and_goes_live(workspace, mode
     report = MlflowClient().get_run(decisions[0].mlflow_run_id)
     assert report.data.tags["lakeforge.validation"] == "passed"
     assert {"report/report.md", "report/validation.json"} <= {a.path for a in MlflowClient().list_artifacts(report.info.run_id, "report")}
+
+    by_hand = start(workspace.spark, workspace.config(model_name), "churn")
+    with pytest.raises(RollbackError, match="no version holds the alias 'previous'"):
+        roll_back(by_hand, ["manual rollback: test"], withdraw=False)
+    assert ModelRegistry(model_name).aliases().champion == version
+    assert [row[:3] for row in logged(by_hand)] == [("rollback", "refused", False)]
 
 
 def test_worse_challenger_is_refused_with_its_reasons_and_the_champion_unchanged(workspace, model_name):

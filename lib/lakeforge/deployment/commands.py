@@ -49,7 +49,7 @@ def cmd_rollback(args) -> int:
 
     config = load(args)
     run = start(session_for(config), config, args.model, target=args.target)
-    decision = roll_back(run, [f"manual rollback: {args.reason}"])
+    decision = roll_back(run, [f"manual rollback: {args.reason}"], withdraw=False)  # no previous: refused, champion kept
     print_decisions([decision], args.json)
     return exit_status([decision])
 

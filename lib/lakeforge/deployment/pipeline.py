@@ -114,11 +114,15 @@ def deploy_and_verify(run: DeploymentRun, version: str, replaced: str | None) ->
     roll_back(run, [f"version {version} failed its smoke test on {run.target.name}", *failures])
 
 
-def roll_back(run: DeploymentRun, reasons: list[str]) -> Decision:
-    """champion -> previous, redeployed to the target and smoke-tested; with no previous, withdrawn."""
+def roll_back(run: DeploymentRun, reasons: list[str], withdraw: bool = True) -> Decision:
+    """champion -> previous, redeployed to the target and smoke-tested. With no previous, a failed first
+    champion is withdrawn (`withdraw`), or the rollback is refused and logged as such."""
     try:
         restored, withdrawn = run.registry.roll_back()
     except RollbackError as nothing:
+        if not withdraw:
+            run.record("rollback", "refused", False, [*reasons, str(nothing)])
+            raise
         withdrawn = run.registry.withdraw_champion()
         run.target.withdraw()
         return run.record("rollback", "withdrawn", False, [*reasons, str(nothing), f"version {withdrawn} no longer serves"],
