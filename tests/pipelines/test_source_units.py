@@ -36,6 +36,7 @@ def bronze_keys(spark, root, name, key):
     return Counter(row[key] for row in bronze.where(F.col(key).isNotNull()).collect())
 
 
+@pytest.mark.timeout(1800)  # four pipeline runs: slow on a busy 2-core machine
 def test_a_failure_after_each_source_in_turn_loses_and_duplicates_nothing(spark, sources, pg_conninfo, tmp_path):
     api, config = sources
     # Failures inside a unit (bronze written, not committed) are covered by the kill test.
