@@ -43,7 +43,7 @@ function lineChart(canvas, series) {
 
 function group(rows, key, x, y) {
   const series = {};
-  rows.filter(r => r[y] !== null).forEach(r => (series[r[key]] = series[r[key]] || []).push([Date.parse(r[x]), r[y]]));
+  rows.filter(r => r[y] != null).forEach(r => (series[r[key]] = series[r[key]] || []).push([Date.parse(r[x]), r[y]]));
   return series;
 }
 
