@@ -34,7 +34,7 @@ def run_job(conf_path: Path, *args: str, log: Path | None = None) -> subprocess.
     return lakeforge("stream", "iot", "--conf", str(conf_path), *args, stdout=out, stderr=subprocess.STDOUT)
 
 
-def kill_repeatedly(conf_path: Path, tables: IotTables, kills: int, stages: tuple[str, ...], log: Path | None = None, timeout: float = 900) -> list[str]:
+def kill_repeatedly(conf_path: Path, tables: IotTables, kills: int, stages: tuple[str, ...], log: Path | None = None, timeout: float = 1800) -> list[str]:
     """Start the job and SIGKILL it `kills` times, each time just after a new commit of the next of
     `stages` (in turn); then run it to the end of its input (availableNow). Returns the stages killed at."""
     killed_at = []
@@ -47,15 +47,19 @@ def kill_repeatedly(conf_path: Path, tables: IotTables, kills: int, stages: tupl
         while committed_batches(tables.checkpoints[stage]) <= before:
             if job.poll() is not None or time.monotonic() > deadline:
                 job.kill()
-                raise RuntimeError(f"the streaming job committed no {stage} batch (exit {job.poll()}); see {log}")
+                raise RuntimeError(f"the streaming job committed no {stage} batch (exit {job.poll()}); its log ends:\n{_tail(log)}")
             time.sleep(0.2)
         time.sleep(delay)
         job.send_signal(signal.SIGKILL)
         job.wait()
         killed_at.append(stage)
     if run_job(conf_path, "--available-now", log=log).wait(timeout=timeout) != 0:
-        raise RuntimeError(f"the catch-up run failed; see {log}")
+        raise RuntimeError(f"the catch-up run failed; its log ends:\n{_tail(log)}")
     return killed_at
+
+
+def _tail(log: Path | None, lines: int = 30) -> str:
+    return "\n".join(log.read_text().splitlines()[-lines:]) if log and log.exists() else "(no log)"
 
 
 def differences(spark: SparkSession, killed: IotTables, reference: IotTables) -> dict[str, dict[str, int]]:

@@ -16,13 +16,14 @@ FAULTS = Faults(duplicate_probability=0.03, spike_probability=0.01, stuck_device
 
 
 def test_sigkilled_job_writes_each_row_of_every_table_exactly_once(spark, make_config, tmp_path):
-    config = make_config(devices=8, readings_per_device=400, faults=FAULTS)
-    config = config.model_copy(update={"stream": config.stream.model_copy(update={"max_offsets_per_trigger": 400})})
+    config = make_config(devices=6, readings_per_device=250, faults=FAULTS)
+    config = config.model_copy(update={"stream": config.stream.model_copy(update={"max_offsets_per_trigger": 300})})
     manifest, produced = simulate(config, via="kafka")
     assert manifest.duplicates > 0 and manifest.spikes
 
     killed = IotTables.of(config)
-    assert kill_repeatedly(write_iot_config(config, tmp_path / "conf"), killed, kills=2, stages=("gold", "alerts")) == ["gold", "alerts"]
+    conf_path = write_iot_config(config, tmp_path / "conf")
+    assert kill_repeatedly(conf_path, killed, kills=2, stages=("gold", "alerts"), log=tmp_path / "stream.log") == ["gold", "alerts"]
     storage = config.platform.storage.model_copy(update={"root": str(tmp_path / "never-killed")})
     reference = config.model_copy(update={"platform": config.platform.model_copy(update={"storage": storage})})
     run_stream(spark, reference.model_copy(update={"stream": reference.stream.model_copy(update={"trigger": AvailableNow()})}))
