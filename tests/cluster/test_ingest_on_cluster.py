@@ -99,8 +99,8 @@ def test_executors_without_the_dependencies_fail_at_once_naming_them(pipeline, c
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
     result = ingest(pipeline, "bare", cluster_target(cluster, shipped_code, str(bare / "bin/python")))
     assert result.returncode != 0
-    messages = [line for line in result.stderr.splitlines() if "cannot import" in line]
-    assert messages, result.stderr[-3000:]
+    messages = [line for line in (result.stderr + result.stdout).splitlines() if "cannot import" in line]
+    assert messages, f"exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     message = messages[0]
     assert "numpy, pandas, pyarrow" in message and f"{bare}/bin/python" in message  # the modules and the executors' Python
     assert "lakeforge[all]" in message and "--archives dist/lakeforge-env.tar.gz#environment" in message
