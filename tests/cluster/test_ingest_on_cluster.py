@@ -21,7 +21,7 @@ from lakeforge.demo.generate import generate_demo
 
 SOURCES = ["customers", "usage"]  # the file sources: no service needed, and both have quarantined rows
 TABLES = [f"{layer}/{source}" for layer in ("bronze", "silver", "quarantine") for source in SOURCES]
-PER_RUN = {"_run_id", "_ingested_at"}  # differ between any two runs by design
+PER_RUN = {"_run_id", "_ingested_at", "_quarantined_at"}  # differ between any two runs by design
 
 
 @pytest.fixture(scope="module")
