@@ -66,6 +66,7 @@ bench: services-up  ## run the benchmarks; results in bench/results/*.json
 dist: venv  ## build what a cluster job ships: the wheel (--py-files, cluster library) and the packed env (--archives)
 	@rm -f dist/lakeforge-*.whl
 	@$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist . && ls dist/*.whl
+	@cp dist/lakeforge-*.whl dist/lakeforge.zip  # --py-files takes .zip (a wheel is one)
 	@bash scripts/setup/pack-env.sh
 
 docs: venv  ## build the documentation site into .work/site (strict: a broken link or a page missing from the nav fails)
