@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.config.models import SilverTable
@@ -71,12 +71,6 @@ def silver_columns(spec: SilverTable) -> list[str]:
     return [*spec.columns, *METADATA]
 
 
-def counted(df: DataFrame) -> tuple[DataFrame, Observation]:
-    """`df` counting the rows that pass through it, known after its first action (no extra job)."""
-    observation = Observation()
-    return df.observe(observation, F.count(F.lit(1)).alias("rows")), observation
-
-
 def refine_to_silver(
     spark: SparkSession,
     bronze_batch: DataFrame,
@@ -98,9 +92,9 @@ def refine_to_silver(
     MERGE is idempotent by itself).
     """
     raw_columns = [name for name in bronze_batch.columns if not name.startswith("_")]
-    arriving, arrived = counted(bronze_batch)
+    read = bronze_batch.count()  # the caller's batch is cached, so this reads no source again
     typed = (
-        arriving.transform(keep_raw_record(raw_columns))
+        bronze_batch.transform(keep_raw_record(raw_columns))
         .transform(cleanse_columns(spec.columns))
         .transform(tag_rule_failures(spec.expectations))
         .persist(StorageLevel.MEMORY_AND_DISK)
@@ -109,7 +103,7 @@ def refine_to_silver(
         counts = route_typed_rows(spark, typed, table, spec, lakehouse, on_validated, batch_id)
     finally:
         typed.unpersist()
-    counts.read = arrived.get["rows"]
+    counts.read = read
     return counts
 
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.config.models import FileSource, JdbcSource, KafkaSource, PipelineConfig, RestSource, SilverTable, read_secret
@@ -22,7 +22,7 @@ from lakeforge.ingestion.rest import RestClient
 from lakeforge.ingestion.rest_pages import explode_records, pages_frame
 from lakeforge.pipelines.faults import FaultPoint
 from lakeforge.pipelines.gold import build_gold_tables
-from lakeforge.pipelines.medallion import counted, refine_to_silver, with_bronze_metadata
+from lakeforge.pipelines.medallion import refine_to_silver, with_bronze_metadata
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
 from lakeforge.tables import delta
@@ -47,11 +47,11 @@ class Landed:
     name: str
     rows: DataFrame  # persisted, for silver to refine without reading the source again
     written: int  # as Delta counted the append (or the earlier commit of a replayed batch)
-    arrived: Observation  # rows the reader handed over, counted as they were read
+    arrived: int  # rows the reader handed over, counted from the cached rows, not by the writer
 
     def counts(self, read: int | None = None) -> LayerCounts:
         """Bronze's counts; read: the source's own count, None for the reader's."""
-        return LayerCounts(source=self.name, layer="bronze", read=self.arrived.get["rows"] if read is None else read, written=self.written)
+        return LayerCounts(source=self.name, layer="bronze", read=self.arrived if read is None else read, written=self.written)
 
 
 class PipelineRunner:
@@ -102,14 +102,17 @@ class PipelineRunner:
         return {table: spec for table, spec in self.config.silver.items() if spec.source == source}
 
     def land(self, name: str, raw: DataFrame, batch_id: int | None = None) -> Landed:
-        """Append raw rows (with their _source_ref) to bronze, counting them as the reader hands them over."""
-        arriving, arrived = counted(raw)
-        rows = arriving.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
+        """Append raw rows (with their _source_ref) to bronze, counting them as the reader hands them over.
+
+        The count is a second job over the cached rows. `DataFrame.observe` with an `Observation`
+        would save it, but on Spark 4.0 it leaves the session unable to serialize any model whose
+        training summary holds the session (logistic and linear regression), which breaks
+        training in the same session.
+        """
+        rows = raw.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
         app_id = f"{name}:bronze" if batch_id is not None else None
         appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
-        if not appended.now:
-            rows.count()  # Delta skipped the write (a replayed batch, or no rows): read them so `arrived` fills
-        return Landed(name=name, rows=rows, written=appended.rows, arrived=arrived)
+        return Landed(name=name, rows=rows, written=appended.rows, arrived=rows.count())
 
     def refine(self, name: str, rows: DataFrame, expected: int, batch_id: int | None = None) -> list[LayerCounts]:
         """Bronze rows to every silver table of the source; each must have read the `expected` rows."""
