@@ -62,6 +62,10 @@ bench: services-up  ## run the benchmarks; results in bench/results/*.json
 	@$(PY) scripts/bench/train.py $(TRAIN_BENCH_ARGS)
 	@source scripts/services/env.sh && $(PY) scripts/bench/stream.py $(STREAM_BENCH_ARGS)
 	@$(PY) scripts/bench/images.py $(IMAGES_BENCH_ARGS)
+	@source scripts/services/env.sh && $(PY) scripts/bench/stream_soak.py $(SOAK_BENCH_ARGS)
+	@$(PY) scripts/bench/recs.py $(RECS_BENCH_ARGS)
+	@$(PY) scripts/bench/monitor.py $(MONITOR_BENCH_ARGS)
+	@bash scripts/services/spark-cluster.sh up && $(PY) scripts/bench/cluster.py $(CLUSTER_BENCH_ARGS)
 
 dist: venv  ## build what a cluster job ships: the wheel (--py-files, cluster library) and the packed env (--archives)
 	@rm -f dist/lakeforge-*.whl
