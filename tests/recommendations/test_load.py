@@ -1,10 +1,12 @@
 """MovieLens-format batch load: typed silver rows, quarantine with reasons, duplicates by event id, audit."""
 
+import pytest
 from pyspark.sql import functions as F
 
+from lakeforge.recommendations import interactions
 from lakeforge.recommendations.load import load_folder
 from lakeforge.recommendations.tables import RecsTables
-from lakeforge.tables.audit import read_audit
+from lakeforge.tables.audit import ReconciliationError, read_audit
 from recommendations.world import small_config
 
 RATINGS = """userId,movieId,rating,timestamp
@@ -52,3 +54,20 @@ def test_loader_types_quarantines_dedupes_and_audits(spark, tmp_path):
     audit = read_audit(spark, tables.lakehouse).where((F.col("job") == "recs.load") & (F.col("layer") == "silver") & (F.col("source") == "interactions"))
     second = audit.where(F.col("run_id") != run.run_id).first()
     assert (second.rows_read, second.rows_written, second.rows_deduplicated, second.status) == (8, 0, 5, "succeeded")
+
+
+def test_a_split_that_loses_a_valid_row_fails_the_load_with_the_numbers(spark, tmp_path, monkeypatch):
+    """Silver's read is counted before the split and written comes from Delta's commit, so a row lost
+    between them cannot balance."""
+    split = interactions.split_valid_and_quarantined
+
+    def split_losing_e1(typed):
+        valid, rejected = split(typed)
+        return valid.where(F.col("event_id") != "e1"), rejected
+
+    monkeypatch.setattr(interactions, "split_valid_and_quarantined", split_losing_e1)
+    config = small_config(tmp_path)
+    for name, text in (("ratings.csv", RATINGS), ("events.csv", EVENTS), ("movies.csv", MOVIES)):
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ReconciliationError, match=r"interactions/silver: read 8 rows but wrote 2, quarantined 3 and removed 1 duplicates \(2 unaccounted for\)"):
+        load_folder(spark, config, tmp_path)

@@ -70,12 +70,12 @@ def route(typed: DataFrame, spec: RefineSpec, table: str, known_ids: DataFrame |
     return Routed(silver=fresh.select(*spec.columns, *METADATA), quarantine=as_quarantine_rows(rejected, table), valid=valid)
 
 
-def count_routed(routed: Routed, fresh: DataFrame, counts: LayerCounts) -> None:
-    """Silver's reconciliation: read = written + quarantined + duplicates. `fresh`: routed.silver, persisted."""
-    counts.quarantined = routed.quarantine.count()
-    counts.read = routed.valid.count() + counts.quarantined
-    counts.written = counts.inserted = fresh.count()
-    counts.deduplicated = counts.read - counts.written - counts.quarantined
+def count_routed(typed: DataFrame, routed: Routed, fresh: DataFrame, counts: LayerCounts) -> None:
+    """Silver's reconciliation terms known before the writes: read is the typed rows entering (cached,
+    before any split) and the duplicates are valid rows that did not become fresh ones; the caller takes
+    written and quarantined from the Delta commits, so a row lost on the way leaves the layer unbalanced."""
+    counts.read = typed.count()
+    counts.deduplicated = routed.valid.count() - fresh.count()
 
 
 def with_category(items: DataFrame) -> DataFrame:

@@ -45,23 +45,23 @@ def land_interactions(spark: SparkSession, config: RecsConfig, tables: RecsTable
     bronze = bronze.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         bronze_counts = run.layer("interactions", "bronze")
-        bronze_counts.read = bronze_counts.written = bronze.count()
-        delta.append(bronze, tables.bronze)
+        bronze_counts.read = bronze.count()
+        bronze_counts.written = delta.append(bronze, tables.bronze)
         typed = bronze.transform(refine(config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
         known = spark.read.format("delta").load(tables.silver) if delta.exists(spark, tables.silver) else None
         routed = route(typed, config.silver, config.tables.interactions, known)
-        write_routed(routed, tables, run.layer("interactions", "silver"))
+        write_routed(typed, routed, tables, run.layer("interactions", "silver"))
         typed.unpersist()
     finally:
         bronze.unpersist()
 
 
-def write_routed(routed: Routed, tables: RecsTables, counts: LayerCounts) -> None:
+def write_routed(typed: DataFrame, routed: Routed, tables: RecsTables, counts: LayerCounts) -> None:
     fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
-    count_routed(routed, fresh, counts)
-    delta.append(fresh, tables.silver)
-    if counts.quarantined:
-        delta.append(routed.quarantine, tables.quarantine)
+    count_routed(typed, routed, fresh, counts)
+    counts.written = counts.inserted = delta.append(fresh, tables.silver)
+    if not routed.quarantine.isEmpty():
+        counts.quarantined = delta.append(routed.quarantine, tables.quarantine)
     fresh.unpersist()
 
 

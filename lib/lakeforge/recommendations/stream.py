@@ -24,7 +24,7 @@ from lakeforge.recommendations.tables import RecsTables
 from lakeforge.recommendations.topic import ensure_interactions_topic
 from lakeforge.streaming.job import stop_between_batches
 from lakeforge.streaming.kafka import spark_options
-from lakeforge.streaming.sink import MicroBatchAppender
+from lakeforge.streaming.sink import MicroBatchAppender, committed_rows
 from lakeforge.tables import delta
 from lakeforge.tables.audit import Run, record_run
 
@@ -101,20 +101,26 @@ class InteractionsBatchWriter:
 
     def _write(self, bronze: DataFrame, batch_id: int, run: Run) -> None:
         counts = run.layer("interactions", "bronze")
-        counts.read = counts.written = bronze.count()
-        self.bronze.append(bronze, batch_id)
+        counts.read = bronze.count()
+        counts.written = self.appended_rows(self.bronze, bronze, batch_id)
         typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
         known = self.spark.read.format("delta").load(self.tables.silver) if delta.exists(self.spark, self.tables.silver) else None
         routed = route(typed, self.config.silver, self.config.tables.interactions, known)
         fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
         silver = run.layer("interactions", "silver")
-        count_routed(routed, fresh, silver)
-        self.silver.append(fresh if silver.written else None, batch_id)
-        self.quarantine.append(routed.quarantine if silver.quarantined else None, batch_id)
+        count_routed(typed, routed, fresh, silver)
+        silver.written = silver.inserted = self.appended_rows(self.silver, None if fresh.isEmpty() else fresh, batch_id)
+        silver.quarantined = self.appended_rows(self.quarantine, None if routed.quarantine.isEmpty() else routed.quarantine, batch_id)
         if silver.written:
             refresh_gold(self.spark, self.tables, fresh, self.config.stream.window, self.config.als.event_weights)
         fresh.unpersist()
         typed.unpersist()
+
+    def appended_rows(self, appender: MicroBatchAppender, rows: DataFrame | None, batch_id: int) -> int:
+        """Append the batch's rows (once per batch id) and return what Delta committed for it, also
+        when the commit was made before a restart."""
+        appender.append(rows, batch_id)
+        return committed_rows(self.spark, appender.path, appender.writer, {batch_id}).get(batch_id, 0)
 
 
 def run_interactions_stream(
