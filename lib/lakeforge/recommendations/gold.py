@@ -51,14 +51,15 @@ def with_categories(interactions: DataFrame, items: DataFrame | None) -> DataFra
     return interactions.join(items.select("item_id", "category"), "item_id", "left").withColumn("category", F.coalesce("category", F.lit("(unknown)")))
 
 
-def refresh_gold(spark: SparkSession, tables: RecsTables, fresh: DataFrame, window: str, weights: Mapping[str, float]) -> None:
-    """Recompute gold for the windows and users `fresh` (rows just added to silver) touched."""
+def refresh_gold(spark: SparkSession, tables: RecsTables, batch: DataFrame, window: str, weights: Mapping[str, float]) -> None:
+    """Recompute gold from silver for the windows and users the batch's valid rows touch (a replayed
+    batch refreshes the same keys again, which changes nothing)."""
     silver = spark.read.format("delta").load(tables.silver)
     items = spark.read.format("delta").load(tables.items) if delta.exists(spark, tables.items) else None
-    windows = fresh.transform(with_window(window)).select("window_start").distinct()
+    windows = batch.transform(with_window(window)).select("window_start").distinct()
     touched = with_categories(silver.transform(with_window(window)).join(F.broadcast(windows), "window_start"), items)
     delta.merge_upsert(spark, touched.transform(popularity(["item_id", "category"], weights)), tables.item_popularity, ["item_id", "window_start"], latest_by=None)
     delta.merge_upsert(spark, touched.transform(popularity(["category"], weights)), tables.category_popularity, ["category", "window_start"], latest_by=None)
-    users = fresh.select("user_id").distinct()
+    users = batch.select("user_id").distinct()
     active = with_categories(silver.join(F.broadcast(users), "user_id"), items)
     delta.merge_upsert(spark, user_stats(active), tables.user_stats, ["user_id"], latest_by=None)

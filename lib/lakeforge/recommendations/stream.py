@@ -102,24 +102,29 @@ class InteractionsBatchWriter:
     def _write(self, bronze: DataFrame, batch_id: int, run: Run) -> None:
         counts = run.layer("interactions", "bronze")
         counts.read = bronze.count()
-        counts.written = self.appended_rows(self.bronze, bronze, batch_id)
+        self.bronze.append(bronze, batch_id)
+        counts.written = self.committed(self.bronze, batch_id)
         typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
         known = self.spark.read.format("delta").load(self.tables.silver) if delta.exists(self.spark, self.tables.silver) else None
         routed = route(typed, self.config.silver, self.config.tables.interactions, known)
         fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
         silver = run.layer("interactions", "silver")
         count_routed(typed, routed, fresh, silver)
-        silver.written = silver.inserted = self.appended_rows(self.silver, None if fresh.isEmpty() else fresh, batch_id)
-        silver.quarantined = self.appended_rows(self.quarantine, None if routed.quarantine.isEmpty() else routed.quarantine, batch_id)
-        if silver.written:
-            refresh_gold(self.spark, self.tables, fresh, self.config.stream.window, self.config.als.event_weights)
+        wrote_now = self.silver.append(None if fresh.isEmpty() else fresh, batch_id)
+        silver.written = silver.inserted = self.committed(self.silver, batch_id)
+        if not wrote_now:  # a replay: `fresh` is empty (silver holds the batch), its rows are the earlier commit's
+            silver.deduplicated = routed.valid.count() - silver.written
+        self.quarantine.append(None if routed.quarantine.isEmpty() else routed.quarantine, batch_id)
+        silver.quarantined = self.committed(self.quarantine, batch_id)
+        # From the batch's valid rows, not `fresh`: fresh is computed against silver, so once silver
+        # holds the batch (after this append, or before a restart replayed it) it comes out empty.
+        if not routed.valid.isEmpty():
+            refresh_gold(self.spark, self.tables, routed.valid, self.config.stream.window, self.config.als.event_weights)
         fresh.unpersist()
         typed.unpersist()
 
-    def appended_rows(self, appender: MicroBatchAppender, rows: DataFrame | None, batch_id: int) -> int:
-        """Append the batch's rows (once per batch id) and return what Delta committed for it, also
-        when the commit was made before a restart."""
-        appender.append(rows, batch_id)
+    def committed(self, appender: MicroBatchAppender, batch_id: int) -> int:
+        """The rows Delta committed for the batch, also when the commit was made before a restart."""
         return committed_rows(self.spark, appender.path, appender.writer, {batch_id}).get(batch_id, 0)
 
 
