@@ -1,4 +1,4 @@
-"""`lakeforge generate interactions`, `ingest interactions`, `train recs` and `recs stream`."""
+"""`lakeforge generate interactions`, `ingest interactions`, `train recs`, `recs stream` and `report ab`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,24 @@ def cmd_stream(args) -> int:
     return 0
 
 
+def cmd_report_ab(args) -> int:
+    from lakeforge.recommendations.ab_report import ab_report
+    from lakeforge.recommendations.tables import RecsTables
+
+    config = load(args)
+    report = ab_report(session_for(config), RecsTables.of(config), args.confidence)
+    if args.json:
+        print(json.dumps([vars(variant) for variant in report], indent=2))
+        return 0
+    if not report:
+        print("no feedback yet: POST /feedback records impressions and clicks with their variant")
+    for v in report:
+        interval = f"[{v.low:.4f}, {v.high:.4f}]" if v.low is not None else "(no interval)"
+        ctr = f"{v.ctr:.4f}" if v.ctr is not None else "-"
+        print(f"{v.variant:<11} impressions {v.impressions:>8}  clicks {v.clicks:>8}  CTR {ctr}  {args.confidence:.0%} CI {interval}")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     generate = kind_parser(commands, "generate", "interactions", help="users with tastes, long-tail items: movies.csv, ratings.csv, events.csv")
     generate.add_argument("--out", default=None, help="folder (default <landing>/recommendations)")
@@ -79,5 +97,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     stream.add_argument("--available-now", action="store_true", help="process what the topic holds, then stop")
     stream.set_defaults(handler=cmd_stream)
 
-    for sub in (generate, ingest, train, stream):
+    report = kind_parser(commands, "report", "ab", help="A/B test: click-through rate per variant with a confidence interval",
+                         verb_help="reports over what landed in the lakehouse")
+    report.add_argument("--confidence", type=float, default=0.95, help="of the Wilson interval (default 0.95)")
+    report.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    report.set_defaults(handler=cmd_report_ab)
+
+    for sub in (generate, ingest, train, stream, report):
         add_common(sub, DEFAULT_CONF)
