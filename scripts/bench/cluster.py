@@ -26,7 +26,7 @@ from pathlib import Path
 import pyspark
 import yaml
 
-from lakeforge.demo.generate import generate_demo
+from lakeforge.demo.generate import MAX_CUSTOMERS, generate_demo
 from lakeforge.training.sample_data import telco_frame, write_csv
 from lakeforge.workflows.config import ClusterTarget
 from lakeforge.workflows.submit import submission
@@ -94,7 +94,7 @@ def run_size(rows: int, cluster: ClusterTarget) -> dict:
     folder = BENCH / f"rows_{rows}"
     shutil.rmtree(folder, ignore_errors=True)
     conf = write_conf(folder / "conf", rows)
-    generate_demo(folder / "landing", folder / "seed", customers=rows, seed=7)
+    generate_demo(folder / "landing", folder / "seed", customers=min(rows, MAX_CUSTOMERS), seed=7)  # ids are C + six digits
     seconds = {}
     for side, where in (("local", None), ("cluster", cluster)):
         env = {"LAKEFORGE_LAKEHOUSE_ROOT": str(folder / f"lake-{side}"), "LAKEFORGE_LANDING_ROOT": str(folder / "landing"),
