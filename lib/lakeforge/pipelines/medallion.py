@@ -74,6 +74,7 @@ def silver_columns(spec: SilverTable) -> list[str]:
 def refine_to_silver(
     spark: SparkSession,
     bronze_batch: DataFrame,
+    read: int,
     table: str,
     spec: SilverTable,
     lakehouse: Lakehouse,
@@ -83,7 +84,7 @@ def refine_to_silver(
     """Route every bronze row to silver, quarantine or the duplicates it loses to, and count each.
 
     Each count comes from somewhere else, so a row lost on the way shows as an imbalance: read is
-    counted as rows enter (before any transform), quarantined and written are Delta's commit
+    the caller's count of the cached bronze rows (before any transform), quarantined and written are Delta's commit
     metrics, duplicates are rows beyond one per key among the valid rows.
 
     on_validated receives the Great Expectations report before its policies are enforced, so a
@@ -92,7 +93,6 @@ def refine_to_silver(
     MERGE is idempotent by itself).
     """
     raw_columns = [name for name in bronze_batch.columns if not name.startswith("_")]
-    read = bronze_batch.count()  # the caller's batch is cached, so this reads no source again
     typed = (
         bronze_batch.transform(keep_raw_record(raw_columns))
         .transform(cleanse_columns(spec.columns))

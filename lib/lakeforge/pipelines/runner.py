@@ -114,14 +114,14 @@ class PipelineRunner:
         appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
         return Landed(name=name, rows=rows, written=appended.rows, arrived=rows.count())
 
-    def refine(self, name: str, rows: DataFrame, expected: int, batch_id: int | None = None) -> list[LayerCounts]:
-        """Bronze rows to every silver table of the source; each must have read the `expected` rows."""
+    def refine(self, name: str, rows: DataFrame, read: int, expected: int, batch_id: int | None = None) -> list[LayerCounts]:
+        """Bronze rows (`read` of them, counted from the cache) to every silver table of the source;
+        they must be the `expected` rows bronze handed over."""
         results = []
         for table, spec in self.silver_specs(name).items():
-            counts = refine_to_silver(self.spark, rows, table, spec, self.lakehouse, self.validations.append, batch_id)
-            if counts.read != expected:
-                raise ReconciliationError(f"{table}/silver: read {counts.read} rows but bronze {name} handed over {expected}")
-            results.append(counts)
+            if read != expected:
+                raise ReconciliationError(f"{table}/silver: read {read} rows but bronze {name} handed over {expected}")
+            results.append(refine_to_silver(self.spark, rows, read, table, spec, self.lakehouse, self.validations.append, batch_id))
         return results
 
     def add(self, layers: list[LayerCounts]) -> None:
@@ -148,7 +148,7 @@ class PipelineRunner:
             landed = self.land(name, batch, batch_id=batch_id)
             try:
                 self.faults.reach(f"{name}#{batch_id}:landed")
-                silver = self.refine(name, landed.rows, expected=landed.written, batch_id=batch_id)
+                silver = self.refine(name, landed.rows, landed.arrived, expected=landed.written, batch_id=batch_id)
                 layers = [landed.counts(), *silver]
                 self.add(layers)
                 for counts in layers:
@@ -175,7 +175,7 @@ class PipelineRunner:
         landed = self.land(name, jdbc.read_slice(self.spark, source, plan).withColumn("_source_ref", F.lit(source.table)))
         try:
             self.faults.reach(f"{name}:landed")
-            silver = self.refine(name, landed.rows, expected=landed.written)
+            silver = self.refine(name, landed.rows, landed.arrived, expected=landed.written)
             self.faults.reach(f"{name}:refined")
         finally:
             landed.rows.unpersist()
@@ -197,7 +197,7 @@ class PipelineRunner:
         try:
             self.faults.reach(f"{name}:landed")
             records = landed.rows.transform(explode_records(source)).persist(StorageLevel.MEMORY_AND_DISK)
-            silver = self.refine(name, records, expected=records_in_pages)
+            silver = self.refine(name, records, records.count(), expected=records_in_pages)
             latest = records.agg(F.max(source.since_field)).first()[0] if source.since_field else None
             records.unpersist()
             self.faults.reach(f"{name}:refined")

@@ -70,12 +70,15 @@ def route(typed: DataFrame, spec: RefineSpec, table: str, known_ids: DataFrame |
     return Routed(silver=fresh.select(*spec.columns, *METADATA), quarantine=as_quarantine_rows(rejected, table), valid=valid)
 
 
-def count_routed(typed: DataFrame, routed: Routed, fresh: DataFrame, counts: LayerCounts) -> None:
+def count_routed(typed: DataFrame, routed: Routed, fresh: DataFrame, counts: LayerCounts) -> int:
     """Silver's reconciliation terms known before the writes: read is the typed rows entering (cached,
     before any split) and the duplicates are valid rows that did not become fresh ones; the caller takes
-    written and quarantined from the Delta commits, so a row lost on the way leaves the layer unbalanced."""
+    written and quarantined from the Delta commits, so a row lost on the way leaves the layer unbalanced.
+    Returns the fresh rows' count."""
     counts.read = typed.count()
-    counts.deduplicated = routed.valid.count() - fresh.count()
+    fresh_rows = fresh.count()
+    counts.deduplicated = routed.valid.count() - fresh_rows
+    return fresh_rows
 
 
 def with_category(items: DataFrame) -> DataFrame:

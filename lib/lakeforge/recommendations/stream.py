@@ -109,16 +109,17 @@ class InteractionsBatchWriter:
         routed = route(typed, self.config.silver, self.config.tables.interactions, known)
         fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
         silver = run.layer("interactions", "silver")
-        count_routed(typed, routed, fresh, silver)
-        wrote_now = self.silver.append(None if fresh.isEmpty() else fresh, batch_id)
+        fresh_rows = count_routed(typed, routed, fresh, silver)
+        valid_rows = silver.deduplicated + fresh_rows
+        wrote_now = self.silver.append(fresh if fresh_rows else None, batch_id)
         silver.written = silver.inserted = self.committed(self.silver, batch_id)
         if not wrote_now:  # a replay: `fresh` is empty (silver holds the batch), its rows are the earlier commit's
-            silver.deduplicated = routed.valid.count() - silver.written
+            silver.deduplicated = valid_rows - silver.written
         self.quarantine.append(None if routed.quarantine.isEmpty() else routed.quarantine, batch_id)
         silver.quarantined = self.committed(self.quarantine, batch_id)
         # From the batch's valid rows, not `fresh`: fresh is computed against silver, so once silver
         # holds the batch (after this append, or before a restart replayed it) it comes out empty.
-        if not routed.valid.isEmpty():
+        if valid_rows:
             refresh_gold(self.spark, self.tables, routed.valid, self.config.stream.window, self.config.als.event_weights)
         fresh.unpersist()
         typed.unpersist()
