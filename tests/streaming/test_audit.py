@@ -2,11 +2,15 @@
 the de-duplication's state metrics), so rows a writer loses show as an unbalanced window. The balanced
 case, with replays and quarantined rows, is in test_pipeline.py."""
 
+import json
+import os
+
 import pytest
 from pyspark.sql import functions as F
 
 import lakeforge.streaming.silver
-from lakeforge.streaming.audit import kafka_offsets
+from lakeforge.streaming.audit import kafka_offsets, read_from_checkpoint
+from lakeforge.streaming.journal import BatchRead, Checkpoint, HadoopFiles, Journal, JournalFile
 from lakeforge.streaming.config import AvailableNow, Faults
 from lakeforge.streaming.job import run_stream
 from lakeforge.streaming.simulator import simulate
@@ -18,6 +22,30 @@ def test_kafka_offsets_are_read_per_topic_partition():
     assert kafka_offsets('{"t.telemetry":{"0":5,"1":12}}') == {("t.telemetry", 0): 5, ("t.telemetry", 1): 12}
     assert kafka_offsets("None") is None  # PySpark's text for a first batch's missing start
     assert kafka_offsets('{"sourceVersion":1,"reservoirVersion":3,"index":-1}') is None  # a Delta source
+
+
+def test_a_batch_the_listener_never_saw_is_read_back_from_its_checkpoint(spark, tmp_path):
+    for batch, ends in ((3, {"0": 10, "1": 4}), (4, {"0": 15, "1": 9})):
+        for folder, text in (("offsets", 'v1\n{"batchWatermarkMs":0}\n' + json.dumps({"t.telemetry": ends})), ("commits", "v1\n{}")):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / str(batch)).write_text(text)
+    checkpoint = Checkpoint(spark, str(tmp_path))
+    assert checkpoint.committed() == [3, 4]
+    assert read_from_checkpoint(checkpoint, "bronze", 4) == BatchRead("bronze", 4, (15 - 10) + (9 - 4), None)
+    assert read_from_checkpoint(checkpoint, "bronze", 3).rows is None  # batch 2's end is not in the checkpoint
+
+
+def test_a_journal_killed_while_being_replaced_is_read_from_its_staged_copy(spark, tmp_path):
+    journal = Journal("run.2", "2026-01-01T00:00:00", [BatchRead("bronze", 7, 12, 0), BatchRead("silver", 5, 9, None)], {"bronze": 6, "silver": 4})
+    file = JournalFile(spark, str(tmp_path))
+    assert file.load() is None
+    file.save(journal)
+    assert file.load() == journal
+    # Killed after the old journal was deleted and before the staged one took its name.
+    HadoopFiles(spark, str(tmp_path)).write(f"{JournalFile.NAME}.tmp", journal.to_json())
+    for name in (JournalFile.NAME, f".{JournalFile.NAME}.crc"):
+        os.remove(tmp_path / name)
+    assert file.load() == journal
 
 
 def test_rows_a_writer_loses_silently_fail_the_job_with_the_numbers(spark, make_config, monkeypatch):

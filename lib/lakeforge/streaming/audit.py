@@ -7,7 +7,9 @@ bronze balances only if every offset read reached bronze once, and silver only i
 written, quarantined or dropped by the de-duplication.
 
 The micro-batches of a window (StreamSettings.audit_seconds) are recorded as one audit run
-(`<job run id>.<window>`), with the Great Expectations reports of those micro-batches.
+(`<job run id>.<window>`), with the Great Expectations reports of those micro-batches. The open
+window is kept in a journal beside the checkpoints (streaming/journal.py): a run killed before it
+records the window leaves it there, and the next run records it, as failed, before it starts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from datetime import datetime
 
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
@@ -23,20 +25,13 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
 from lakeforge.streaming.config import IotConfig
+from lakeforge.streaming.journal import BatchRead, Checkpoint, Journal, JournalFile
 from lakeforge.streaming.sink import committed_rows, writer_id
 from lakeforge.streaming.tables import IotTables
-from lakeforge.tables.audit import LayerCounts, Run, record_run, utcnow
+from lakeforge.tables.audit import LayerCounts, ReconciliationError, Run, read_audit, record_run, utcnow
 from lakeforge.tables.layout import Lakehouse
 
-
-@dataclass(frozen=True)
-class BatchRead:
-    """What one micro-batch of a query read, as Spark's progress reports it (not as its writer saw it)."""
-
-    query: str
-    batch_id: int
-    rows: int  # Kafka: offsets between start and end; other sources: the rows the source returned
-    deduplicated: int  # dropped by de-duplication: replays, and rows older than its watermark
+AUDITED = ("bronze", "silver")
 
 
 def kafka_offsets(offsets: str | None) -> dict[tuple[str, int], int] | None:
@@ -48,14 +43,27 @@ def kafka_offsets(offsets: str | None) -> dict[tuple[str, int], int] | None:
     return {(topic, int(partition)): offset for topic, parts in document.items() for partition, offset in parts.items()}
 
 
+def offsets_between(start: str | None, end: str | None) -> int | None:
+    """Kafka offsets from `start` to `end` (source offsets as JSON); None unless both are Kafka's."""
+    first, last = kafka_offsets(start), kafka_offsets(end)
+    if first is None or last is None or not first.keys() <= last.keys():
+        return None
+    return sum(last[partition] - first.get(partition, 0) for partition in last)
+
+
 def rows_read(progress) -> int:
     """Offsets a Kafka micro-batch covered; the source's row count where offsets do not count rows
     (a Delta source) or the batch has no start (the first batch of a checkpoint)."""
     source = progress.sources[0]
-    start, end = kafka_offsets(source.startOffset), kafka_offsets(source.endOffset)
-    if start is None or end is None or not start.keys() <= end.keys():
-        return int(source.numInputRows)
-    return sum(end[partition] - start.get(partition, 0) for partition in end)
+    offsets = offsets_between(source.startOffset, source.endOffset)
+    return int(source.numInputRows) if offsets is None else offsets
+
+
+def read_from_checkpoint(checkpoint: Checkpoint, stage: str, batch_id: int) -> BatchRead:
+    """A committed micro-batch whose progress was never seen: its Kafka offsets from the checkpoint (the
+    end of the batch before it to its own end); what de-duplication dropped is not known."""
+    start = checkpoint.source_offset(batch_id - 1) if batch_id > 0 else None
+    return BatchRead(stage, batch_id, offsets_between(start, checkpoint.source_offset(batch_id)), None)
 
 
 def rows_deduplicated(progress) -> int:
@@ -64,12 +72,13 @@ def rows_deduplicated(progress) -> int:
 
 
 class StreamAudit(StreamingQueryListener):
-    """Collects the bronze and silver queries' micro-batches (listener callbacks only buffer); `record`
-    reconciles and appends them from the job's own thread."""
+    """Collects the bronze and silver queries' micro-batches (listener callbacks only buffer and
+    journal them); `record` reconciles and appends them from the job's own thread. `recover` must run
+    before the queries start."""
 
     def __init__(self, config: IotConfig, run_id: str) -> None:
         self.config, self.tables, self.run_id = config, IotTables.of(config), run_id
-        self.queries = {f"{config.stream.name}.{stage}": stage for stage in ("bronze", "silver")}
+        self.queries = {f"{config.stream.name}.{stage}": stage for stage in AUDITED}
         self._batches: list[BatchRead] = []
         self._reports: list[ValidationReport] = []
         self._seen: dict[str, int] = {}
@@ -77,6 +86,8 @@ class StreamAudit(StreamingQueryListener):
         self._failure: RuntimeError | None = None
         self._windows = 0
         self._opened, self._opened_at = utcnow(), time.monotonic()
+        self._journal: JournalFile | None = None
+        self._recorded: dict[str, int] = {}  # stage -> last batch id in the audit table
 
     def onQueryStarted(self, event) -> None:
         pass
@@ -93,6 +104,7 @@ class StreamAudit(StreamingQueryListener):
         with self._lock:
             self._batches.append(batch)
             self._seen[progress.name] = progress.batchId
+            self._save_journal()
 
     def onQueryIdle(self, event) -> None:
         pass
@@ -116,6 +128,37 @@ class StreamAudit(StreamingQueryListener):
         while any(self._seen.get(name, -1) < batch for name, batch in last.items()) and time.monotonic() < deadline:
             time.sleep(0.1)
 
+    def recover(self, spark: SparkSession) -> Run | None:
+        """Record, as failed, the micro-batches an earlier run committed but did not record (it was
+        killed): its open window from the journal, and committed batches the journal never saw."""
+        self._journal = JournalFile(spark, self.tables.journal)
+        journal = self._journal.load()
+        checkpoints = {stage: Checkpoint(spark, self.tables.checkpoints[stage]) for stage in AUDITED}
+        if journal is None:  # a new job, or checkpoints older than the journal: nothing known to catch up
+            self._recorded = {stage: max(checkpoint.committed(), default=-1) for stage, checkpoint in checkpoints.items()}
+            with self._lock:
+                self._save_journal()
+            return None
+        pending, self._recorded = journal.batches, dict(journal.recorded)
+        if pending and self._recorded_before(spark, journal.window):  # killed after its audit append
+            self._advance(pending)
+            pending = []
+        known = {(batch.query, batch.batch_id) for batch in pending}
+        unseen = [
+            read_from_checkpoint(checkpoint, stage, batch_id)
+            for stage, checkpoint in checkpoints.items()
+            for batch_id in checkpoint.committed()
+            if batch_id > self._recorded.get(stage, -1) and (stage, batch_id) not in known
+        ]
+        if not pending and not unseen:
+            with self._lock:
+                self._save_journal()
+            return None
+        run_id = journal.window if pending else f"{self.run_id}.0"
+        opened = utcnow() if journal.opened is None else datetime.fromisoformat(journal.opened)
+        stopped = RuntimeError(f"the job stopped before it recorded these micro-batches; recorded by run {self.run_id}")
+        return self._write(spark, Run(job=self.config.stream.name, run_id=run_id, started_at=opened), [*pending, *unseen], [], stopped)
+
     def record(self, spark: SparkSession, error: BaseException | None = None) -> Run | None:
         """Append the window's audit rows (and GX results); raises ReconciliationError, after appending,
         if a layer does not balance. A window without micro-batches records nothing unless `error`."""
@@ -127,31 +170,72 @@ class StreamAudit(StreamingQueryListener):
             return None
         self._windows += 1
         run = Run(job=self.config.stream.name, run_id=f"{self.run_id}.{self._windows}", started_at=opened)
-        for stage in ("bronze", "silver"):
-            stage_batches = [batch for batch in batches if batch.query == stage]
-            if stage_batches:
-                run.layers.append(self._reconcile(spark, stage, stage_batches))
-        lakehouse = Lakehouse(self.config.platform.storage.root)
-        record_validations(spark, lakehouse, run.run_id, reports)
-        record_run(spark, lakehouse, run, error or self._failure)
+        run = self._write(spark, run, batches, reports, error or self._failure)
         if error is None and self._failure is not None:
             raise self._failure
         return run
 
+    def _write(self, spark: SparkSession, run: Run, batches: list[BatchRead], reports: list[ValidationReport], error: BaseException | None) -> Run:
+        inferred: list[str] = []
+        for stage in AUDITED:
+            stage_batches = [batch for batch in batches if batch.query == stage]
+            if stage_batches:
+                run.layers.append(self._reconcile(spark, stage, stage_batches))
+                inferred += [f"{stage} {batch.batch_id}" for batch in stage_batches if batch.rows is None or batch.deduplicated is None]
+        if inferred and error is not None:
+            error = RuntimeError(
+                f"{error}; no progress was seen for micro-batches {', '.join(inferred)}: their rows read come from the "
+                "checkpoint's Kafka offsets (none without them) and their rows de-duplicated are what their commits do not account for"
+            )
+        lakehouse = Lakehouse(self.config.platform.storage.root)
+        record_validations(spark, lakehouse, run.run_id, reports)
+        try:
+            record_run(spark, lakehouse, run, error)
+        except ReconciliationError:
+            self._advance(batches)
+            raise
+        self._advance(batches)
+        return run
+
+    def _recorded_before(self, spark: SparkSession, window: str | None) -> bool:
+        audit = read_audit(spark, Lakehouse(self.config.platform.storage.root))
+        return window is not None and not audit.where(audit.run_id == window).isEmpty()
+
+    def _advance(self, recorded: list[BatchRead]) -> None:
+        """Move each stage's recorded mark past `recorded` and journal what is still open."""
+        with self._lock:
+            for batch in recorded:
+                self._recorded[batch.query] = max(self._recorded.get(batch.query, -1), batch.batch_id)
+            self._save_journal()
+
+    def _save_journal(self) -> None:
+        """The open window as it stands (called with the lock held)."""
+        if self._journal is not None:
+            window = f"{self.run_id}.{self._windows + 1}"
+            self._journal.save(Journal(window, self._opened.isoformat(), list(self._batches), dict(self._recorded)))
+
     def _reconcile(self, spark: SparkSession, stage: str, batches: list[BatchRead]) -> LayerCounts:
         ids, query = {batch.batch_id for batch in batches}, f"{self.config.stream.name}.{stage}"
 
-        def written(path: str, table: str) -> int:
-            return sum(committed_rows(spark, path, writer_id(query, table), ids).values())
+        def written(path: str, table: str) -> dict[int, int]:
+            return committed_rows(spark, path, writer_id(query, table), ids)
 
-        read = sum(batch.rows for batch in batches)
+        read = sum(batch.rows or 0 for batch in batches)
         if stage == "bronze":
-            return LayerCounts(self.config.kafka.topics.telemetry.name, "bronze", read=read, written=written(self.tables.bronze, "bronze"))
+            return LayerCounts(self.config.kafka.topics.telemetry.name, "bronze", read=read, written=sum(written(self.tables.bronze, "bronze").values()))
+        silver, quarantine = written(self.tables.silver, "silver"), written(self.tables.quarantine, "quarantine")
+
+        def deduplicated(batch: BatchRead) -> int:
+            if batch.deduplicated is not None:
+                return batch.deduplicated
+            accounted = silver.get(batch.batch_id, 0) + quarantine.get(batch.batch_id, 0)
+            return max(0, (batch.rows or 0) - accounted)
+
         return LayerCounts(
             self.config.stream.silver.table,
             "silver",
             read=read,
-            written=written(self.tables.silver, "silver"),
-            quarantined=written(self.tables.quarantine, "quarantine"),
-            deduplicated=sum(batch.deduplicated for batch in batches),
+            written=sum(silver.values()),
+            quarantined=sum(quarantine.values()),
+            deduplicated=sum(deduplicated(batch) for batch in batches),
         )

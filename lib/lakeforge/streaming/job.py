@@ -109,6 +109,7 @@ def run_stream(
     stop = stop or threading.Event()
     tables, run_id = IotTables.of(config), new_run_id()
     recorder, audit = ProgressRecorder(), StreamAudit(config, run_id)
+    audit.recover(spark)  # what a killed run committed but did not record, before new batches come
     for listener in (recorder, audit):
         spark.streams.addListener(listener)
     queries: list[StreamingQuery] = []

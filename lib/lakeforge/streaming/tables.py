@@ -17,6 +17,7 @@ class IotTables:
     alerts: str
     progress: str
     checkpoints: dict[str, str]  # query -> checkpoint folder; deleting one replays its input
+    journal: str  # the folder of the audit's journal (streaming/journal.py), beside the checkpoints
 
     @classmethod
     def of(cls, config: IotConfig) -> IotTables:
@@ -29,4 +30,5 @@ class IotTables:
             alerts=lake.gold(stream.anomalies.table),
             progress=lake.system(stream.progress_table),
             checkpoints={stage: lake.checkpoint(stream.name, stage) for stage in ("bronze", "silver", "gold", "alerts")},
+            journal=lake.checkpoint(stream.name),
         )
