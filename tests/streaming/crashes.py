@@ -16,6 +16,8 @@ from pyspark.sql.types import DoubleType
 
 from lakeforge.streaming.anomalies import ALERT_COLUMNS
 from lakeforge.streaming.tables import IotTables
+from lakeforge.tables import delta
+from lakeforge.tables.layout import Lakehouse
 from streaming.iot import lakeforge
 
 # The key of each table's rows, by which a row is lost (absent) or doubled (more than once).
@@ -106,3 +108,24 @@ def _differs(expected: DataFrame, columns: list[str]) -> Column:
         else:
             condition = condition | ~mine.eqNullSafe(theirs)
     return condition
+
+
+def audit_gaps(spark: SparkSession, tables: IotTables, root: str, messages: int) -> dict[str, int]:
+    """How far the IoT audit, summed over every window of every run, is from what the tables and Kafka
+    hold (0 everywhere: each micro-batch was audited exactly once, including windows a kill cut), and
+    how many windows ended in each status."""
+    audit = _load(spark, Lakehouse(root).system("audit")).where(F.col("layer").isin("bronze", "silver"))
+    sums = {
+        row["layer"]: row
+        for row in audit.groupBy("layer").agg(*(F.sum(f"rows_{name}").alias(name) for name in ("read", "written", "quarantined"))).collect()
+    }
+    quarantined = _load(spark, tables.quarantine).count() if delta.exists(spark, tables.quarantine) else 0
+    statuses = {row["status"]: row["windows"] for row in audit.groupBy("status").agg(F.countDistinct("run_id").alias("windows")).collect()}
+    return {
+        "bronze_read": sums["bronze"]["read"] - messages,
+        "bronze_written": sums["bronze"]["written"] - _load(spark, tables.bronze).count(),
+        "silver_read": sums["silver"]["read"] - messages,
+        "silver_written": sums["silver"]["written"] - _load(spark, tables.silver).count(),
+        "silver_quarantined": sums["silver"]["quarantined"] - quarantined,
+        **{f"windows_{status}": windows for status, windows in statuses.items()},
+    }
