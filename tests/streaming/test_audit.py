@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 import lakeforge.streaming.silver
 from lakeforge.streaming.audit import kafka_offsets, read_from_checkpoint
-from lakeforge.streaming.journal import BatchRead, Checkpoint, HadoopFiles, Journal, JournalFile
+from lakeforge.streaming.journal import BatchRead, Checkpoint, HadoopFiles, Journal, JournalFile, Window
 from lakeforge.streaming.config import AvailableNow, Faults
 from lakeforge.streaming.job import run_stream
 from lakeforge.streaming.simulator import simulate
@@ -25,18 +25,26 @@ def test_kafka_offsets_are_read_per_topic_partition():
 
 
 def test_a_batch_the_listener_never_saw_is_read_back_from_its_checkpoint(spark, tmp_path):
-    for batch, ends in ((3, {"0": 10, "1": 4}), (4, {"0": 15, "1": 9})):
-        for folder, text in (("offsets", 'v1\n{"batchWatermarkMs":0}\n' + json.dumps({"t.telemetry": ends})), ("commits", "v1\n{}")):
-            (tmp_path / folder).mkdir(exist_ok=True)
-            (tmp_path / folder / str(batch)).write_text(text)
+    def offsets(ends: dict) -> str:
+        return json.dumps({"t.telemetry": ends})
+
+    files = {"sources/0/0": "\x00v1\n" + offsets({"0": 2, "1": 0})}  # where batch 0 started (as Kafka's source writes it)
+    for batch, ends in ((0, {"0": 6, "1": 3}), (3, {"0": 10, "1": 4}), (4, {"0": 15, "1": 9})):
+        files[f"offsets/{batch}"] = 'v1\n{"batchWatermarkMs":0}\n' + offsets(ends)
+        files[f"commits/{batch}"] = "v1\n{}"
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
     checkpoint = Checkpoint(spark, str(tmp_path))
-    assert checkpoint.committed() == [3, 4]
+    assert checkpoint.committed() == [0, 3, 4]
     assert read_from_checkpoint(checkpoint, "bronze", 4) == BatchRead("bronze", 4, (15 - 10) + (9 - 4), None)
+    assert read_from_checkpoint(checkpoint, "silver", 0) == BatchRead("silver", 0, (6 - 2) + (3 - 0), None)
     assert read_from_checkpoint(checkpoint, "bronze", 3).rows is None  # batch 2's end is not in the checkpoint
 
 
 def test_a_journal_killed_while_being_replaced_is_read_from_its_staged_copy(spark, tmp_path):
-    journal = Journal("run.2", "2026-01-01T00:00:00", [BatchRead("bronze", 7, 12, 0), BatchRead("silver", 5, 9, None)], {"bronze": 6, "silver": 4})
+    windows = [Window("run.2", "2026-01-01T00:00:00", [BatchRead("bronze", 7, 12, 0)]), Window("run.3", "2026-01-01T00:01:00", [BatchRead("silver", 5, 9, None)])]
+    journal = Journal(windows, {"bronze": 6, "silver": 4})
     file = JournalFile(spark, str(tmp_path))
     assert file.load() is None
     file.save(journal)

@@ -25,7 +25,7 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
 from lakeforge.streaming.config import IotConfig
-from lakeforge.streaming.journal import BatchRead, Checkpoint, Journal, JournalFile
+from lakeforge.streaming.journal import BatchRead, Checkpoint, Journal, JournalFile, Window
 from lakeforge.streaming.sink import committed_rows, writer_id
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables.audit import LayerCounts, ReconciliationError, Run, read_audit, record_run, utcnow
@@ -62,7 +62,7 @@ def rows_read(progress) -> int:
 def read_from_checkpoint(checkpoint: Checkpoint, stage: str, batch_id: int) -> BatchRead:
     """A committed micro-batch whose progress was never seen: its Kafka offsets from the checkpoint (the
     end of the batch before it to its own end); what de-duplication dropped is not known."""
-    start = checkpoint.source_offset(batch_id - 1) if batch_id > 0 else None
+    start = checkpoint.source_offset(batch_id - 1) if batch_id > 0 else checkpoint.initial_offset()
     return BatchRead(stage, batch_id, offsets_between(start, checkpoint.source_offset(batch_id)), None)
 
 
@@ -87,6 +87,7 @@ class StreamAudit(StreamingQueryListener):
         self._windows = 0
         self._opened, self._opened_at = utcnow(), time.monotonic()
         self._journal: JournalFile | None = None
+        self._closing: list[Window] = []  # windows being recorded
         self._recorded: dict[str, int] = {}  # stage -> last batch id in the audit table
 
     def onQueryStarted(self, event) -> None:
@@ -130,7 +131,7 @@ class StreamAudit(StreamingQueryListener):
 
     def recover(self, spark: SparkSession) -> Run | None:
         """Record, as failed, the micro-batches an earlier run committed but did not record (it was
-        killed): its open window from the journal, and committed batches the journal never saw."""
+        killed): its windows from the journal, and committed batches the journal never saw."""
         self._journal = JournalFile(spark, self.tables.journal)
         journal = self._journal.load()
         checkpoints = {stage: Checkpoint(spark, self.tables.checkpoints[stage]) for stage in AUDITED}
@@ -139,25 +140,28 @@ class StreamAudit(StreamingQueryListener):
             with self._lock:
                 self._save_journal()
             return None
-        pending, self._recorded = journal.batches, dict(journal.recorded)
-        if pending and self._recorded_before(spark, journal.window):  # killed after its audit append
-            self._advance(pending)
-            pending = []
-        known = {(batch.query, batch.batch_id) for batch in pending}
+        self._recorded = dict(journal.recorded)
+        in_audit = self._in_audit(spark, [window.run_id for window in journal.windows])
+        for window in journal.windows:
+            if window.run_id in in_audit:  # killed after its audit append, before the journal said so
+                self._mark_recorded(window.batches)
+        pending = [window for window in journal.windows if window.run_id not in in_audit and window.batches]
+        known = {(batch.query, batch.batch_id) for window in pending for batch in window.batches}
         unseen = [
             read_from_checkpoint(checkpoint, stage, batch_id)
             for stage, checkpoint in checkpoints.items()
             for batch_id in checkpoint.committed()
             if batch_id > self._recorded.get(stage, -1) and (stage, batch_id) not in known
         ]
-        if not pending and not unseen:
+        batches = [batch for window in pending for batch in window.batches] + unseen
+        if not batches:
             with self._lock:
                 self._save_journal()
             return None
-        run_id = journal.window if pending else f"{self.run_id}.0"
-        opened = utcnow() if journal.opened is None else datetime.fromisoformat(journal.opened)
+        first = pending[0] if pending else Window(f"{self.run_id}.0", utcnow().isoformat(), [])
+        closing = Window(first.run_id, first.opened, batches)
         stopped = RuntimeError(f"the job stopped before it recorded these micro-batches; recorded by run {self.run_id}")
-        return self._write(spark, Run(job=self.config.stream.name, run_id=run_id, started_at=opened), [*pending, *unseen], [], stopped)
+        return self._write(spark, closing, [], stopped)
 
     def record(self, spark: SparkSession, error: BaseException | None = None) -> Run | None:
         """Append the window's audit rows (and GX results); raises ReconciliationError, after appending,
@@ -165,20 +169,25 @@ class StreamAudit(StreamingQueryListener):
         with self._lock:
             batches, self._batches = self._batches, []
             reports, self._reports = self._reports, []
-        opened, self._opened, self._opened_at = self._opened, utcnow(), time.monotonic()
-        if not batches and error is None and self._failure is None:
-            return None
-        self._windows += 1
-        run = Run(job=self.config.stream.name, run_id=f"{self.run_id}.{self._windows}", started_at=opened)
-        run = self._write(spark, run, batches, reports, error or self._failure)
+            opened, self._opened, self._opened_at = self._opened, utcnow(), time.monotonic()
+            if not batches and error is None and self._failure is None:
+                return None
+            self._windows += 1
+            closing = Window(f"{self.run_id}.{self._windows}", opened.isoformat(), batches)
+        run = self._write(spark, closing, reports, error or self._failure)
         if error is None and self._failure is not None:
             raise self._failure
         return run
 
-    def _write(self, spark: SparkSession, run: Run, batches: list[BatchRead], reports: list[ValidationReport], error: BaseException | None) -> Run:
+    def _write(self, spark: SparkSession, window: Window, reports: list[ValidationReport], error: BaseException | None) -> Run:
+        """Record `window` as one audit run; the journal keeps it as closing until its rows are in."""
+        with self._lock:
+            self._closing.append(window)
+            self._save_journal()
+        run = Run(job=self.config.stream.name, run_id=window.run_id, started_at=datetime.fromisoformat(window.opened))
         inferred: list[str] = []
         for stage in AUDITED:
-            stage_batches = [batch for batch in batches if batch.query == stage]
+            stage_batches = [batch for batch in window.batches if batch.query == stage]
             if stage_batches:
                 run.layers.append(self._reconcile(spark, stage, stage_batches))
                 inferred += [f"{stage} {batch.batch_id}" for batch in stage_batches if batch.rows is None or batch.deduplicated is None]
@@ -192,27 +201,31 @@ class StreamAudit(StreamingQueryListener):
         try:
             record_run(spark, lakehouse, run, error)
         except ReconciliationError:
-            self._advance(batches)
+            self._closed(window)
             raise
-        self._advance(batches)
+        self._closed(window)
         return run
 
-    def _recorded_before(self, spark: SparkSession, window: str | None) -> bool:
+    def _in_audit(self, spark: SparkSession, run_ids: list[str]) -> set[str]:
         audit = read_audit(spark, Lakehouse(self.config.platform.storage.root))
-        return window is not None and not audit.where(audit.run_id == window).isEmpty()
+        return {row["run_id"] for row in audit.where(audit.run_id.isin(run_ids)).select("run_id").distinct().collect()} if run_ids else set()
 
-    def _advance(self, recorded: list[BatchRead]) -> None:
-        """Move each stage's recorded mark past `recorded` and journal what is still open."""
+    def _closed(self, window: Window) -> None:
+        """`window` is in the audit table: move each stage's recorded mark past it, journal the rest."""
         with self._lock:
-            for batch in recorded:
-                self._recorded[batch.query] = max(self._recorded.get(batch.query, -1), batch.batch_id)
+            self._closing.remove(window)
+            self._mark_recorded(window.batches)
             self._save_journal()
 
+    def _mark_recorded(self, batches: list[BatchRead]) -> None:
+        for batch in batches:
+            self._recorded[batch.query] = max(self._recorded.get(batch.query, -1), batch.batch_id)
+
     def _save_journal(self) -> None:
-        """The open window as it stands (called with the lock held)."""
+        """The windows as they stand (called with the lock held)."""
         if self._journal is not None:
-            window = f"{self.run_id}.{self._windows + 1}"
-            self._journal.save(Journal(window, self._opened.isoformat(), list(self._batches), dict(self._recorded)))
+            open_window = Window(f"{self.run_id}.{self._windows + 1}", self._opened.isoformat(), list(self._batches))
+            self._journal.save(Journal([*self._closing, open_window], dict(self._recorded)))
 
     def _reconcile(self, spark: SparkSession, stage: str, batches: list[BatchRead]) -> LayerCounts:
         ids, query = {batch.batch_id for batch in batches}, f"{self.config.stream.name}.{stage}"

@@ -1,10 +1,12 @@
 """Where the IoT audit keeps what it has not recorded yet, so a killed job's last window is not lost.
 
 The audit records its micro-batches one window at a time; the journal holds the open window's
-batches (as the listener sees them) and, per query, the last batch already recorded. A job killed
-before it records a window leaves the journal behind, and the next run records that window first.
+batches (as the listener sees them), the window being recorded until its audit rows are in, and,
+per query, the last batch already recorded. A job killed before it records a window leaves the
+journal behind, and the next run records that window first.
 Batches committed in the checkpoint that the journal never saw (a kill between a commit and its
-progress event) are read back from the checkpoint's offsets.
+progress event, which for a JVM's first batches can come seconds late) are read back from the
+checkpoint's offsets.
 
 Files go through Hadoop's FileSystem, so the journal lives wherever the lakehouse does (local, S3,
 DBFS). A write goes to `<path>.tmp` first and replaces the journal after; a kill between the two
@@ -29,25 +31,30 @@ class BatchRead:
     deduplicated: int | None  # dropped by de-duplication; None: not known (no progress was seen)
 
 
+@dataclass(frozen=True)
+class Window:
+    """Micro-batches to be recorded as one audit run."""
+
+    run_id: str
+    opened: str  # ISO 8601
+    batches: list[BatchRead]
+
+
 @dataclass
 class Journal:
-    window: str | None = None  # the audit run id the pending batches belong to
-    opened: str | None = None  # when that window opened (ISO 8601)
-    batches: list[BatchRead] = field(default_factory=list)
+    # Windows not known to be in the audit table yet: one being recorded (its rows may have landed
+    # just before a kill: the audit table tells), then the open one.
+    windows: list[Window] = field(default_factory=list)
     recorded: dict[str, int] = field(default_factory=dict)  # stage -> last batch id in the audit table
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "batches": [asdict(batch) for batch in self.batches]})
+        return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> Journal:
         document = json.loads(text)
-        return cls(
-            window=document["window"],
-            opened=document["opened"],
-            batches=[BatchRead(**batch) for batch in document["batches"]],
-            recorded={stage: int(batch) for stage, batch in document["recorded"].items()},
-        )
+        windows = [Window(window["run_id"], window["opened"], [BatchRead(**batch) for batch in window["batches"]]) for window in document["windows"]]
+        return cls(windows=windows, recorded={stage: int(batch) for stage, batch in document["recorded"].items()})
 
 
 class HadoopFiles:
@@ -130,3 +137,10 @@ class Checkpoint:
         text = self._files.read(f"offsets/{batch_id}")
         lines = text.splitlines() if text else []
         return lines[2] if len(lines) > 2 else None
+
+    def initial_offset(self) -> str | None:
+        """Where the first source started (the start of batch 0): Kafka's source keeps it in sources/0/0,
+        a version line then the offsets as JSON."""
+        text = self._files.read("sources/0/0")
+        last = text.strip().splitlines()[-1] if text and text.strip() else ""
+        return last if last.startswith("{") else None
