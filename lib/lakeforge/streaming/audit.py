@@ -133,13 +133,10 @@ class StreamAudit(StreamingQueryListener):
         """Record, as failed, the micro-batches an earlier run committed but did not record (it was
         killed): its windows from the journal, and committed batches the journal never saw."""
         self._journal = JournalFile(spark, self.tables.journal)
-        journal = self._journal.load()
         checkpoints = {stage: Checkpoint(spark, self.tables.checkpoints[stage]) for stage in AUDITED}
+        journal = self._journal.load()
         if journal is None:  # a new job, or checkpoints older than the journal: nothing known to catch up
-            self._recorded = {stage: max(checkpoint.committed(), default=-1) for stage, checkpoint in checkpoints.items()}
-            with self._lock:
-                self._save_journal()
-            return None
+            journal = Journal(recorded={stage: max(checkpoint.committed(), default=-1) for stage, checkpoint in checkpoints.items()})
         self._recorded = dict(journal.recorded)
         in_audit = self._in_audit(spark, [window.run_id for window in journal.windows])
         for window in journal.windows:
