@@ -24,8 +24,8 @@ source "$_lakeforge_services/api_token.env"
 # Written by `scripts/services/mosquitto.sh up` and `scripts/services/kafka.sh up`: the MQTT port, bridge
 # login and device fleet secret; the Kafka bootstrap address and client login.
 # Written by `scripts/services/spark-cluster.sh up`: the standalone master's URL and UI, the event-log folder
-# and the cluster's shared secret.
-for _lakeforge_env in mosquitto/credentials.env kafka/credentials.env spark-cluster/credentials.env; do
+# and the cluster's shared secret. Written by `scripts/services/schema-registry.sh up`: the registry's URL.
+for _lakeforge_env in mosquitto/credentials.env kafka/credentials.env spark-cluster/credentials.env schema-registry/credentials.env; do
   if [ -f "$_lakeforge_services/$_lakeforge_env" ]; then source "$_lakeforge_services/$_lakeforge_env"; fi
 done
 unset _lakeforge_env

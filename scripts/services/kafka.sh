@@ -9,6 +9,7 @@
 # conf/iot.yml (partition counts are config).
 set -euo pipefail
 source "$(dirname "$0")/../setup/common.sh"
+source "$(dirname "$0")/pid-service.sh"
 cd "$ROOT"
 
 KAFKA_HOME="$WORK/services/kafka"
@@ -16,6 +17,8 @@ JARS="$WORK/kafka-jars"
 PROPERTIES="$KAFKA_HOME/server.properties"
 CREDENTIALS="$KAFKA_HOME/credentials.env"
 PID_FILE="$KAFKA_HOME/kafka.pid"
+NAME=kafka
+STOP_SECONDS=60  # a controlled shutdown (SIGTERM) leaves nothing for the next start to recover
 LOGS="$KAFKA_HOME/logs"
 PORT="${LAKEFORGE_KAFKA_PORT:-59092}"
 CONTROLLER_PORT="${LAKEFORGE_KAFKA_CONTROLLER_PORT:-59093}"
@@ -90,8 +93,6 @@ format_storage() {
   "${JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$PROPERTIES" --ignore-formatted >/dev/null
 }
 
-is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
-
 # Ready when the client port accepts connections and the log says the server finished starting.
 wait_until_ready() {
   local pid="$1"
@@ -110,14 +111,7 @@ wait_until_ready() {
   exit 1
 }
 
-print_status() {
-  if is_running; then
-    echo "kafka: running on 127.0.0.1:$PORT (pid $(cat "$PID_FILE"), data $KAFKA_HOME/data, credentials $CREDENTIALS)"
-    return 0
-  fi
-  echo "kafka: stopped"
-  return 3
-}
+where() { echo "127.0.0.1:$PORT, data $KAFKA_HOME/data, credentials $CREDENTIALS"; }
 
 up() {
   if is_running; then print_status; return 0; fi
@@ -134,21 +128,4 @@ up() {
   print_status
 }
 
-down() {
-  if is_running; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    kill -TERM "$pid"  # a controlled shutdown: the next start needs no log recovery
-    for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then log "Kafka did not stop in 60 s; killing pid $pid"; kill -KILL "$pid"; fi
-  fi
-  rm -f "$PID_FILE"
-  echo "kafka: stopped"
-}
-
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) print_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
-esac
+run_action "$@"

@@ -9,11 +9,13 @@
 # that knows its password cannot log in as another one.
 set -euo pipefail
 source "$(dirname "$0")/../setup/common.sh"
+source "$(dirname "$0")/pid-service.sh"
 
 MQ_HOME="$WORK/services/mosquitto"
 CONF="$MQ_HOME/mosquitto.conf"
 CREDENTIALS="$MQ_HOME/credentials.env"
 PID_FILE="$MQ_HOME/mosquitto.pid"
+NAME=mosquitto
 PORT="${LAKEFORGE_MQTT_PORT:-51883}"
 # Device accounts dev-0001 .. dev-NNNN are provisioned; the simulator's fleet must fit in them.
 DEVICES="${LAKEFORGE_MQTT_DEVICES:-500}"
@@ -133,26 +135,7 @@ EOF
   if [ "$(id -u)" -eq 0 ]; then chown root "$CREDENTIALS"; fi
 }
 
-is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
-
-wait_for_port() {
-  for _ in $(seq 50); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "Mosquitto does not accept connections on 127.0.0.1:$PORT; the end of $MQ_HOME/mosquitto.log:"
-  tail -n 20 "$MQ_HOME/mosquitto.log" >&2 || true
-  exit 1
-}
-
-print_status() {
-  if is_running; then
-    echo "mosquitto: running on 127.0.0.1:$PORT (pid $(cat "$PID_FILE"), credentials $CREDENTIALS)"
-    return 0
-  fi
-  echo "mosquitto: stopped"
-  return 3
-}
+where() { echo "127.0.0.1:$PORT, credentials $CREDENTIALS"; }
 
 up() {
   if is_running; then refresh_acl; print_status; return 0; fi
@@ -164,23 +147,8 @@ up() {
   log "starting Mosquitto on 127.0.0.1:$PORT ($DEVICES device accounts)"
   rm -f "$PID_FILE"
   "$(mosquitto_bin)" -c "$CONF" -d
-  wait_for_port
+  wait_for_port "$PORT" "$MQ_HOME/mosquitto.log"
   print_status
 }
 
-down() {
-  if is_running; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    kill -TERM "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  echo "mosquitto: stopped"
-}
-
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) print_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
-esac
+run_action "$@"

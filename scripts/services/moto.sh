@@ -5,33 +5,16 @@
 #   bash scripts/services/moto.sh up|down|status
 set -euo pipefail
 source "$(dirname "$0")/../setup/common.sh"
+source "$(dirname "$0")/pid-service.sh"
 
+NAME=moto
 MOTO_HOME="$WORK/services/moto"
 PID_FILE="$MOTO_HOME/moto.pid"
 LOG_FILE="$MOTO_HOME/moto.log"
 PORT="${LAKEFORGE_MOTO_PORT:-55500}"
 PYTHON="${LAKEFORGE_PYTHON:-$ROOT/.venv/bin/python}"
 
-is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
-
-wait_for_port() {
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "moto does not accept connections on 127.0.0.1:$PORT; the end of $LOG_FILE:"
-  tail -n 20 "$LOG_FILE" >&2 || true
-  exit 1
-}
-
-print_status() {
-  if is_running; then
-    echo "moto: running on 127.0.0.1:$PORT (pid $(cat "$PID_FILE"))"
-    return 0
-  fi
-  echo "moto: stopped"
-  return 3
-}
+where() { echo "127.0.0.1:$PORT"; }
 
 up() {
   if is_running; then print_status; return 0; fi
@@ -43,24 +26,8 @@ up() {
   log "starting moto on 127.0.0.1:$PORT"
   nohup "$PYTHON" -m moto.server -H 127.0.0.1 -p "$PORT" >"$LOG_FILE" 2>&1 &
   echo $! >"$PID_FILE"
-  wait_for_port
+  wait_for_port "$PORT" "$LOG_FILE"
   print_status
 }
 
-down() {
-  if is_running; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    kill -TERM "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  rm -f "$PID_FILE"
-  echo "moto: stopped"
-}
-
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) print_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
-esac
+run_action "$@"

@@ -103,3 +103,12 @@ def test_rest_pagination_is_chosen_by_type():
     data["sources"]["t"]["pagination"] = {"type": "page", "cursor_param": "c"}
     with pytest.raises(ConfigError, match="cursor_param"):
         load_model(PipelineConfig, data, origin="test")
+
+
+def test_avro_kafka_values_need_a_schema_registry(tmp_path):
+    kafka = "{kind: kafka, bootstrap: 'h:9092', topics: [t], value_schema: {id: string}, value_format: avro}"
+    path = write_conf(tmp_path, MINIMAL.replace("{kind: files, path: c, format: csv, schema: {id: string}}", kafka))
+    with pytest.raises(ConfigError, match=r"sources\.c\.kafka: .*`schema_registry_url` is required with value_format: avro"):
+        load_pipeline_config(path, env="local")
+    path.write_text(path.read_text().replace("value_format: avro", "value_format: avro, schema_registry_url: 'http://r'"))
+    assert load_pipeline_config(path, env="local").sources["c"].schema_registry_url == "http://r"

@@ -144,13 +144,19 @@ class RestSource(StrictModel):
 
 
 class KafkaSource(StrictModel):
-    """Records of Kafka topics; each value a JSON object parsed with `value_schema` (typed in silver)."""
+    """Records of Kafka topics; each value a JSON object, or Avro in the Confluent wire format decoded
+    with its writer's schema from a schema registry; `value_schema` names the fields bronze keeps."""
 
     kind: Literal["kafka"] = "kafka"
     bootstrap: str
     topics: list[str] = Field(min_length=1)
-    value_format: Literal["json"] = "json"
-    value_schema: dict[str, str]  # field -> Spark SQL type of the JSON value; strings are typed in silver
+    value_format: Literal["json", "avro"] = "json"
+    # field -> Spark SQL type in bronze; strings are typed in silver. Avro fields the writer lacks are null.
+    value_schema: dict[str, str]
+    # Confluent-compatible schema registry (avro only); its optional basic-auth login from these variables.
+    schema_registry_url: str | None = None
+    registry_user_env: str | None = None
+    registry_password_env: str | None = None
     # SASL/PLAIN login read from these environment variables; without them the connection is plaintext.
     user_env: str | None = None
     password_env: str | None = None
@@ -159,6 +165,12 @@ class KafkaSource(StrictModel):
     trigger: Literal["available_now", "processing_time"] = "available_now"
     processing_time: str = "30 seconds"
     max_offsets_per_trigger: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _registry_for_avro(self) -> KafkaSource:
+        if (self.value_format == "avro") != (self.schema_registry_url is not None):
+            raise ValueError("`schema_registry_url` is required with value_format: avro (the writer's schema comes from the registry) and only then")
+        return self
 
 
 Source = Annotated[FileSource | JdbcSource | RestSource | KafkaSource, Field(discriminator="kind")]

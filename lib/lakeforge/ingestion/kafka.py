@@ -1,5 +1,5 @@
 """Kafka topics -> bronze, incrementally, by Structured Streaming: each record once, with the topic,
-partition and offset it came from."""
+partition and offset it came from. Values are JSON objects or Confluent-format Avro (kafka_avro)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakeforge.config.models import KafkaSource, read_secret
+from lakeforge.ingestion.kafka_avro import WriterSchemas, decode_avro
 from lakeforge.ingestion.micro_batches import run_micro_batches
 
 CORRUPT = "_corrupt_record"  # a value that is not a JSON object keeps its text here (silver quarantines it)
@@ -43,15 +44,21 @@ def value_schema(source: KafkaSource) -> StructType:
 
 
 def parse_records(source: KafkaSource) -> Callable[[DataFrame], DataFrame]:
-    """Kafka rows -> one column per value field, plus where each record came from (_source_ref:
-    topic/partition/offset, which names a record uniquely)."""
+    """Kafka rows of one micro-batch -> one column per value field, plus where each record came from
+    (_source_ref: topic/partition/offset, which names a record uniquely). Per batch, not on the stream:
+    Avro values need the writer schemas of the ids the batch holds."""
     schema = value_schema(source)
+    writers = WriterSchemas(source) if source.value_format == "avro" else None
 
     def transform(df: DataFrame) -> DataFrame:
-        value = F.from_json(F.col("value").cast("string"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
-        where = [F.col(column).alias(alias) for column, alias in RECORD_COLUMNS.items()]
-        return df.select(value.alias("_value"), *where).select(
-            *[F.col(f"_value.`{field.name}`").alias(field.name) for field in schema.fields],
+        records = df.select("value", *[F.col(column).alias(alias) for column, alias in RECORD_COLUMNS.items()])
+        if writers is not None:
+            values = decode_avro(records, schema, CORRUPT, writers)
+        else:
+            value = F.from_json(F.col("value").cast("string"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+            values = records.withColumn("_value", value).select("_value.*", *RECORD_COLUMNS.values())
+        return values.select(
+            *[F.col(f"`{field.name}`") for field in schema.fields],
             *RECORD_COLUMNS.values(),
             F.concat_ws("/", "_topic", F.col("_partition").cast("string"), F.col("_offset").cast("string")).alias("_source_ref"),
         )
@@ -68,5 +75,6 @@ def trigger_of(source: KafkaSource) -> dict[str, object]:
 def ingest_new_records(spark: SparkSession, source: KafkaSource, checkpoint: str, process_batch: Callable[[DataFrame, int], None]) -> None:
     """Every record not ingested before goes through `process_batch` once; with trigger available_now
     this returns when the records there at the start are done, with processing_time it runs until stopped."""
-    stream = spark.readStream.format("kafka").options(**spark_options(source)).load().transform(parse_records(source))
-    run_micro_batches(stream, checkpoint, process_batch, trigger_of(source))
+    records = spark.readStream.format("kafka").options(**spark_options(source)).load()
+    parse = parse_records(source)
+    run_micro_batches(records, checkpoint, lambda batch, batch_id: process_batch(parse(batch), batch_id), trigger_of(source))

@@ -99,7 +99,7 @@ def cmd_demo_iot(args) -> int:
 def register(commands) -> None:
     services = commands.add_parser("services", help="start, stop or check PostgreSQL, Mosquitto and Kafka on 127.0.0.1")
     services.add_argument("action", choices=["up", "down", "status"])
-    services.add_argument("names", nargs="*", metavar="SERVICE", help="postgres, mosquitto, kafka (default: these three) or spark-cluster")
+    services.add_argument("names", nargs="*", metavar="SERVICE", help="postgres, mosquitto, kafka (default: these three), spark-cluster or schema-registry")
     services.set_defaults(handler=cmd_services)
 
     simulate = commands.add_parser("simulate", help="publish simulated IoT readings (with injected faults) as the devices")

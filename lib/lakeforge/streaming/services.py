@@ -13,8 +13,8 @@ from lakeforge.streaming.kafka import ensure_topics
 ROOT = Path(__file__).resolve().parents[3]
 SERVICES = ("postgres", "mosquitto", "kafka")
 IOT_SERVICES = ("mosquitto", "kafka")
-# Started only when named (`lakeforge services up spark-cluster`): scripts/services/spark-cluster.sh.
-ON_REQUEST = ("spark-cluster",)
+# Started only when named (`lakeforge services up spark-cluster`): scripts/services/<name>.sh.
+ON_REQUEST = ("spark-cluster", "schema-registry")
 
 
 def work_dir() -> Path:
