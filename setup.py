@@ -25,6 +25,8 @@ EXTRAS = {
         "mlflow>=3.0,<4", "matplotlib>=3.8", "torch>=2.4", "torchvision>=0.19", "pillow>=10",
         "dill", "diskcache", "future", "psutil", "pyzmq", "fsspec",
     ],
+    # Kafka sources with Avro values (value_format: avro): the schema registry client
+    "avro": ["confluent-kafka[avro,schemaregistry]>=2.4"],
     # the MQTT -> Kafka bridge, the simulator and the IoT stream's topic set-up
     "iot": ["paho-mqtt>=2.1,<3", "confluent-kafka>=2.4", "kafka-python>=2.0.2"],
     # drift and online statistics over inference logs

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import sys
 
 from pyspark.sql import SparkSession
 
 from lakeforge.config.models import SparkSettings
+
+log = logging.getLogger(__name__)
 
 DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -74,8 +77,28 @@ def build_spark(settings: SparkSettings | None = None) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
+    if settings.mode == "local":
+        warn_if_heap_short(spark, settings.driver_memory)
     if settings.mode == "cluster":
         from lakeforge.executors import require_on_executors
 
         require_on_executors(spark, settings.executor_modules, extra="all", purpose=f"{settings.app_name} on {spark.sparkContext.master}")
     return spark
+
+
+def heap_short_of(max_heap_bytes: int, driver_memory_bytes: int) -> bool:
+    """The JVM reports a little less than -Xmx as its max heap (one survivor space is not counted), so
+    only a heap under 80% of the setting is one that ignored it."""
+    return max_heap_bytes < 0.8 * driver_memory_bytes
+
+
+def warn_if_heap_short(spark: SparkSession, driver_memory: str) -> None:
+    """Under spark-submit the driver JVM starts before the job reads its config, and Spark ignores
+    spark.driver.memory set then: the job would run with the default 1g and fail later with
+    `Java heap space`. Say so at the start, with the fix."""
+    jvm = spark.sparkContext._jvm
+    max_heap = jvm.java.lang.Runtime.getRuntime().maxMemory()
+    wanted = jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(driver_memory)
+    if heap_short_of(max_heap, wanted):
+        log.warning("the driver JVM has a %d MiB heap but platform.spark.driver_memory is %s: it started before the config "
+                       "was read (spark-submit); pass --driver-memory %s to spark-submit", max_heap // 2**20, driver_memory, driver_memory)

@@ -10,7 +10,6 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakeforge.config.models import KafkaSource, read_secret
-from lakeforge.ingestion.kafka_avro import WriterSchemas, decode_avro
 from lakeforge.ingestion.micro_batches import run_micro_batches
 
 CORRUPT = "_corrupt_record"  # a value that is not a JSON object keeps its text here (silver quarantines it)
@@ -48,12 +47,16 @@ def parse_records(source: KafkaSource) -> Callable[[DataFrame], DataFrame]:
     (_source_ref: topic/partition/offset, which names a record uniquely). Per batch, not on the stream:
     Avro values need the writer schemas of the ids the batch holds."""
     schema = value_schema(source)
-    writers = WriterSchemas(source) if source.value_format == "avro" else None
+    writers = None
+    if source.value_format == "avro":
+        from lakeforge.ingestion.kafka_avro import WriterSchemas  # the `avro` extra: a JSON pipeline runs without it
+
+        writers = WriterSchemas(source)
 
     def transform(df: DataFrame) -> DataFrame:
         records = df.select("value", *[F.col(column).alias(alias) for column, alias in RECORD_COLUMNS.items()])
         if writers is not None:
-            values = decode_avro(records, schema, CORRUPT, writers)
+            values = writers.decode(records, schema, CORRUPT)
         else:
             value = F.from_json(F.col("value").cast("string"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
             values = records.withColumn("_value", value).select("_value.*", *RECORD_COLUMNS.values())

@@ -49,6 +49,9 @@ class WriterSchemas:
             self.known[schema_id] = parsed if isinstance(parsed, dict) and parsed.get("type") == "record" else None
         return self.known[schema_id]
 
+    def decode(self, batch: DataFrame, value_schema: StructType, corrupt: str) -> DataFrame:
+        return decode_avro(batch, value_schema, corrupt, self)
+
 
 def decode_avro(batch: DataFrame, value_schema: StructType, corrupt: str, schemas: WriterSchemas) -> DataFrame:
     """Kafka rows -> the `value_schema` fields decoded from each value, the other Kafka columns kept.

@@ -7,6 +7,7 @@ cluster's shared secret goes in a properties file only the caller can read, neve
 
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import sys
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import pyspark
 
-from lakeforge.config.models import read_secret
+from lakeforge.config.loader import DEFAULT_ENV, load_yaml, merged_config_data
+from lakeforge.config.models import SparkSettings, read_secret
 from lakeforge.workflows.config import ClusterTarget
 
 ENV_ALIAS = "environment"  # the packed env unpacks as ./environment in each executor's working folder
@@ -73,6 +75,22 @@ def cluster_argv(target: ClusterTarget, properties: str | None) -> list[str]:
     return argv
 
 
+def local_driver_memory(args: list[str]) -> str:
+    """platform.spark.driver_memory of the config a job's `args` name (--config, --env; without --config,
+    the environment overlay conf/env/<env>.yml). spark-submit starts the driver JVM before the job reads
+    its config, so in local mode the setting only takes effect on the command line."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config", "--conf", dest="config")
+    parser.add_argument("--env")
+    named, _ = parser.parse_known_args(args)
+    if named.config:
+        data, _ = merged_config_data(named.config, named.env)
+    else:
+        overlay = Path("conf/env") / f"{named.env or os.environ.get('LAKEFORGE_ENV') or DEFAULT_ENV}.yml"
+        data = load_yaml(overlay) if overlay.is_file() else {}
+    return SparkSettings.model_validate(data.get("platform", {}).get("spark", {})).driver_memory
+
+
 @contextmanager
 def submission(job: str, args: list[str], target: ClusterTarget | None) -> Iterator[Submission]:
     """The command running `job` with `args`: local mode (the job's config decides) when target is None."""
@@ -80,7 +98,7 @@ def submission(job: str, args: list[str], target: ClusterTarget | None) -> Itera
     if target is None:
         env.setdefault("PYSPARK_PYTHON", sys.executable)
         jars = ",".join(pinned_jars(os.path.join(os.environ.get("LAKEFORGE_WORK", ".work"), "jars")))
-        yield Submission([spark_submit_binary(), "--jars", jars, job, *args], env)
+        yield Submission([spark_submit_binary(), "--driver-memory", local_driver_memory(args), "--jars", jars, job, *args], env)
         return
     secret = read_secret(target.secret_env)
     with tempfile.TemporaryDirectory(prefix="lakeforge-submit-") as folder:
