@@ -7,6 +7,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -47,15 +49,23 @@ def cluster_target(cluster: dict, code: Path, executor_python: str) -> ClusterTa
     )
 
 
-def submit(job: str, args: list[str], target: ClusterTarget | None, env: dict[str, str],
-           background: bool = False) -> subprocess.CompletedProcess | subprocess.Popen:
+def submit(job: str, args: list[str], target: ClusterTarget | None, env: dict[str, str]) -> subprocess.CompletedProcess:
     """spark-submit a job (ROOT/jobs/...) in local mode (target None) or on the cluster; the driver runs
     the dependency layer's Python too when on the cluster, so nothing comes from the checkout."""
     with submission(str(ROOT / job), args, target) as command:
-        run_env = {**command.env, **env}
-        if background:
-            return subprocess.Popen(command.argv, env=run_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        return subprocess.run(command.argv, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=JOB_TIMEOUT)
+        return subprocess.run(command.argv, env={**command.env, **env}, cwd=ROOT, capture_output=True, text=True, timeout=JOB_TIMEOUT)
+
+
+@contextmanager
+def submitted(job: str, args: list[str], target: ClusterTarget | None, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """`submit` in the background: the submission (and its secret's properties file) lasts as long as the block."""
+    with submission(str(ROOT / job), args, target) as command:
+        process = subprocess.Popen(command.argv, env={**command.env, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            yield process
+        finally:
+            process.kill()
+            process.wait()
 
 
 def write_conf(folder: Path, files: dict[str, dict], local_overlay: dict) -> Path:
