@@ -32,7 +32,7 @@ EXTRAS = {
     # drift and online statistics over inference logs
     "monitoring": ["river>=0.21", "prometheus-client>=0.20"],
     # the model-serving API
-    "serve": ["fastapi>=0.110", "uvicorn>=0.29", "httpx>=0.27", "prometheus-client>=0.20"],
+    "serve": ["fastapi>=0.110", "uvicorn>=0.29", "uvloop>=0.19", "httptools>=0.6", "httpx>=0.27", "prometheus-client>=0.20"],
     # S3 storage and the AWS deployment targets
     "aws": ["boto3>=1.34"],
     # the demo's seeded PostgreSQL source
