@@ -101,4 +101,4 @@ def warn_if_heap_short(spark: SparkSession, driver_memory: str) -> None:
     wanted = jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(driver_memory)
     if heap_short_of(max_heap, wanted):
         log.warning("the driver JVM has a %d MiB heap but platform.spark.driver_memory is %s: it started before the config "
-                       "was read (spark-submit); pass --driver-memory %s to spark-submit", max_heap // 2**20, driver_memory, driver_memory)
+                    "was read (spark-submit); pass --driver-memory %s to spark-submit", max_heap // 2**20, driver_memory, driver_memory)

@@ -50,28 +50,24 @@ class WriterSchemas:
         return self.known[schema_id]
 
     def decode(self, batch: DataFrame, value_schema: StructType, corrupt: str) -> DataFrame:
-        return decode_avro(batch, value_schema, corrupt, self)
+        """Kafka rows -> the `value_schema` fields decoded from each value, the other Kafka columns kept.
 
+        A value that is not in the wire format, names an id the registry lacks, or does not decode is
+        null in every field and keeps its bytes (base64) in `corrupt`, so silver quarantines it."""
+        batch = batch.withColumn("_writer_id", writer_id())
+        ids = [row["_writer_id"] for row in batch.where("_writer_id IS NOT NULL").select("_writer_id").distinct().collect()]
+        writers = {schema_id: schema for schema_id in ids if (schema := self.record_schema(schema_id)) is not None}
+        body = F.expr(f"substring(value, {WIRE_HEADER_BYTES + 1})")
+        decoded = {
+            schema_id: F.when(F.col("_writer_id") == schema_id, from_avro(body, json.dumps(schema), {"mode": "PERMISSIVE"}))
+            for schema_id, schema in writers.items()
+        }
 
-def decode_avro(batch: DataFrame, value_schema: StructType, corrupt: str, schemas: WriterSchemas) -> DataFrame:
-    """Kafka rows -> the `value_schema` fields decoded from each value, the other Kafka columns kept.
+        def field(name: str, kind) -> Column:
+            written = [decoded[schema_id].getField(name) for schema_id, schema in writers.items() if name in {f["name"] for f in schema["fields"]}]
+            return F.coalesce(*[column.cast(kind) for column in written], F.lit(None).cast(kind)).alias(name)
 
-    A value that is not in the wire format, names an id the registry lacks, or does not decode is
-    null in every field and keeps its bytes (base64) in `corrupt`, so silver quarantines it."""
-    batch = batch.withColumn("_writer_id", writer_id())
-    ids = [row["_writer_id"] for row in batch.where("_writer_id IS NOT NULL").select("_writer_id").distinct().collect()]
-    writers = {schema_id: schema for schema_id in ids if (schema := schemas.record_schema(schema_id)) is not None}
-    body = F.expr(f"substring(value, {WIRE_HEADER_BYTES + 1})")
-    decoded = {
-        schema_id: F.when(F.col("_writer_id") == schema_id, from_avro(body, json.dumps(schema), {"mode": "PERMISSIVE"}))
-        for schema_id, schema in writers.items()
-    }
-
-    def field(name: str, kind) -> Column:
-        written = [decoded[schema_id].getField(name) for schema_id, schema in writers.items() if name in {f["name"] for f in schema["fields"]}]
-        return F.coalesce(*[column.cast(kind) for column in written], F.lit(None).cast(kind)).alias(name)
-
-    readable = reduce(or_, [column.isNotNull() for column in decoded.values()], F.lit(False))
-    fields = [field(f.name, f.dataType) for f in value_schema.fields if f.name != corrupt]
-    kept = [name for name in batch.columns if name not in ("value", "_writer_id")]
-    return batch.select(*kept, *fields, F.when(~readable, F.base64("value")).alias(corrupt))
+        readable = reduce(or_, [column.isNotNull() for column in decoded.values()], F.lit(False))
+        fields = [field(f.name, f.dataType) for f in value_schema.fields if f.name != corrupt]
+        kept = [name for name in batch.columns if name not in ("value", "_writer_id")]
+        return batch.select(*kept, *fields, F.when(~readable, F.base64("value")).alias(corrupt))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyspark
 
-from lakeforge.config.loader import DEFAULT_ENV, load_yaml, merged_config_data
+from lakeforge.config.loader import DEFAULT_ENV, load_model, load_yaml, merged_config_data
 from lakeforge.config.models import SparkSettings, read_secret
 from lakeforge.workflows.config import ClusterTarget
 
@@ -84,11 +84,11 @@ def local_driver_memory(args: list[str]) -> str:
     parser.add_argument("--env")
     named, _ = parser.parse_known_args(args)
     if named.config:
-        data, _ = merged_config_data(named.config, named.env)
+        data, origin = merged_config_data(named.config, named.env)
     else:
         overlay = Path("conf/env") / f"{named.env or os.environ.get('LAKEFORGE_ENV') or DEFAULT_ENV}.yml"
-        data = load_yaml(overlay) if overlay.is_file() else {}
-    return SparkSettings.model_validate(data.get("platform", {}).get("spark", {})).driver_memory
+        data, origin = (load_yaml(overlay), str(overlay)) if overlay.is_file() else ({}, "defaults")
+    return load_model(SparkSettings, data.get("platform", {}).get("spark", {}), origin=f"{origin}: platform.spark").driver_memory
 
 
 @contextmanager
