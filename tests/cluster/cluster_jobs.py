@@ -21,6 +21,8 @@ WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work"))
 SCRIPT = ROOT / "scripts/services/spark-cluster.sh"
 CREDENTIALS = WORK / "services/spark-cluster/credentials.env"
 JOB_TIMEOUT = 900
+# Columns that say which run wrote a row and when: they differ between any two runs by design.
+PER_RUN = {"_run_id", "_ingested_at", "_quarantined_at", "detected_at"}
 
 
 def cluster_script(action: str) -> subprocess.CompletedProcess:
@@ -76,3 +78,9 @@ def write_conf(folder: Path, files: dict[str, dict], local_overlay: dict) -> Pat
     for name, content in files.items():
         (folder / name).write_text(yaml.safe_dump(content, sort_keys=False))
     return folder
+
+
+def delta_rows(spark, path: str):
+    """A Delta table without its per-run columns, to compare two runs row for row."""
+    frame = spark.read.format("delta").load(path)
+    return frame.drop(*[column for column in frame.columns if column in PER_RUN])

@@ -16,12 +16,11 @@ import pytest
 import yaml
 from pyspark.testing import assertDataFrameEqual
 
-from cluster.cluster_jobs import JOB_TIMEOUT, ROOT, WORK, cluster_script, cluster_target, submit, submitted, write_conf
+from cluster.cluster_jobs import JOB_TIMEOUT, ROOT, WORK, cluster_script, cluster_target, delta_rows, submit, submitted, write_conf
 from lakeforge.demo.generate import generate_demo
 
 SOURCES = ["customers", "usage"]  # the file sources: no service needed, and both have quarantined rows
 TABLES = [f"{layer}/{source}" for layer in ("bronze", "silver", "quarantine") for source in SOURCES]
-PER_RUN = {"_run_id", "_ingested_at", "_quarantined_at"}  # differ between any two runs by design
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +48,7 @@ def ingest(pipeline: dict, name: str, target):
 
 
 def table(spark, pipeline: dict, run: str, name: str):
-    frame = spark.read.format("delta").load(str(pipeline["root"] / run / name))
-    return frame.drop(*[column for column in frame.columns if column in PER_RUN])
+    return delta_rows(spark, str(pipeline["root"] / run / name))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from cluster.cluster_jobs import ROOT, WORK, submit, write_conf
+from cluster.cluster_jobs import ROOT, WORK, delta_rows, submit, write_conf
 from lakeforge.streaming.config import Faults, load_iot_config, topic_names
 from lakeforge.streaming.kafka import delete_topics, ensure_topics
 from lakeforge.streaming.services import services_up
@@ -16,7 +16,6 @@ from streaming.iot import isolated_config
 
 FAULTS = Faults(spike_probability=0.02, stuck_devices=1, stuck_after=40, stuck_for=20, malformed_probability=0.03,
                 out_of_order_probability=0.03, duplicate_probability=0.03)
-PER_RUN = {"_run_id", "_ingested_at", "_quarantined_at", "detected_at"}  # which run wrote the row, and when
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +44,12 @@ def run_stream(stream: dict, name: str, target) -> IotTables:
     return IotTables.of(config.model_copy(update={"platform": config.platform.model_copy(update={"storage": storage})}))
 
 
-def table(spark, path: str):
-    frame = spark.read.format("delta").load(path)
-    return frame.drop(*[column for column in frame.columns if column in PER_RUN])
-
-
 def test_the_iot_stream_on_the_cluster_writes_the_tables_local_mode_writes(spark, stream, on_cluster):
     local, cluster = run_stream(stream, "local", None), run_stream(stream, "cluster", on_cluster)
-    keys = [(row["device_id"], row["seq"]) for row in table(spark, local.silver).select("device_id", "seq").collect()]
+    keys = [(row["device_id"], row["seq"]) for row in delta_rows(spark, local.silver).select("device_id", "seq").collect()]
     valid = {(device, seq) for device, seqs in stream["manifest"].valid.items() for seq in seqs}
     # Every valid reading, once; straight to Kafka, the readings the bridge would refuse as another device's land too.
     assert len(keys) == len(set(keys)) and set(keys) >= valid
-    assert table(spark, local.alerts).count() > 0 and table(spark, local.quarantine).count() > 0
+    assert delta_rows(spark, local.alerts).count() > 0 and delta_rows(spark, local.quarantine).count() > 0
     for name in ("silver", "quarantine", "gold", "alerts"):
-        assertDataFrameEqual(table(spark, getattr(cluster, name)), table(spark, getattr(local, name)))
+        assertDataFrameEqual(delta_rows(spark, getattr(cluster, name)), delta_rows(spark, getattr(local, name)))
