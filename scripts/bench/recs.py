@@ -6,8 +6,10 @@ top-K cost per request (the floor), and ALS training time at 100k and 1M interac
 
 Writes bench/results/recs.json. The load generator is wrk (Debian package, installed by
 scripts/setup/system-packages.sh), a compiled client, so it takes little of the cores it shares with
-the server. Each server is measured twice: at its peak (16 connections, no pause) and at an offered
-rate (connections pausing between requests), for the p99 at that rate.
+the server; the server runs on CPU 0 and wrk on CPU 1 (taskset), so neither preempts the other. Each
+server is measured twice: at its peak (16 connections, no pause) and at an offered rate (connections
+pausing between requests), for the p99 at that rate. Three servers are measured: the recommender, a
+bare FastAPI endpoint (the framework's ceiling) and a raw ASGI app under the same uvicorn (the server's).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from lakeforge.streaming.services import IOT_SERVICES, services_up  # noqa: E402
 
 WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "bench" / "recs"
 CONNECTIONS = 16
+SERVER_CPU, WRK_CPU = "0", "1"
 API_KEY = "bench-key"
 PARAMS = {"rank": 16, "regParam": 0.1, "alpha": 10.0}
 WRK_SCRIPT = """
@@ -122,7 +125,7 @@ def run_wrk(url_base: str, path_prefix: str, suffix: str, users: int, seconds: i
     delay = "" if rate is None else f"delay = function() return {CONNECTIONS * 1000.0 / rate:.3f} end"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(key=API_KEY, path_prefix=path_prefix, suffix=suffix, users=users, delay=delay))
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name, url_base], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name, url_base], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
     return parse_wrk(out)
 
@@ -143,7 +146,7 @@ def parse_wrk(out: str) -> dict:
 
 def measure_server(command: list[str], env: dict, ready_path: str, path_prefix: str, suffix: str, users: int, seconds: int, rate: float) -> dict:
     port = free_port()
-    process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *command, "--port", str(port)], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base + ready_path, process)
@@ -154,10 +157,25 @@ def measure_server(command: list[str], env: dict, ready_path: str, path_prefix: 
         process.wait(timeout=30)
 
 
-def serve_bare(port: int) -> None:
-    """The ceiling: FastAPI + uvicorn returning a fixed 10-item list, nothing else."""
+RAW_BODY = json.dumps({"user_id": 1, "items": [{"item_id": i, "score": 1.0 - i / 10, "category": "Drama"} for i in range(10)],
+                       "model_version": "0", "variant": "champion", "source": "model"}).encode()
+
+
+async def raw_asgi(scope, receive, send) -> None:
+    """uvicorn's own ceiling: a fixed body, no framework."""
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": RAW_BODY})
+
+
+def serve_bare(port: int, raw: bool) -> None:
+    """The ceilings: FastAPI + uvicorn returning a fixed 10-item list, nothing else (or no FastAPI at all)."""
     import uvicorn
     from fastapi import FastAPI
+
+    if raw:
+        uvicorn.run(raw_asgi, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
 
     app = FastAPI()
     items = [{"item_id": i, "score": 1.0 - i / 10, "category": "Drama"} for i in range(10)]
@@ -178,11 +196,11 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rate", type=float, default=1500.0)
-    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)  # the ceiling's server process
+    parser.add_argument("--serve-bare", choices=["fastapi", "raw"], help=argparse.SUPPRESS)  # a ceiling's server process
     parser.add_argument("--port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(args.port)
+        serve_bare(args.port, raw=args.serve_bare == "raw")
         return
 
     subprocess.run(["bash", str(ROOT / "scripts/setup/system-packages.sh"), "wrk"], check=True)
@@ -202,11 +220,14 @@ def main() -> None:
     users = int(model.user_ids.max())
     recs = measure_server([sys.executable, "-m", "lakeforge.cli", "serve", "--config", str(conf_path), "--workers", "1"], env, "/ready",
                           "/recommendations/", "?k=10", users, args.seconds, args.rate)
-    bare = measure_server([sys.executable, str(Path(__file__).resolve()), "--serve-bare"], env, "/health", "/bare/", "?k=10", users, args.seconds, args.rate)
+    bare = measure_server([sys.executable, str(Path(__file__).resolve()), "--serve-bare", "fastapi"], env, "/health", "/bare/", "?k=10", users, args.seconds, args.rate)
+    raw = measure_server([sys.executable, str(Path(__file__).resolve()), "--serve-bare", "raw"], env, "/health", "/raw/", "", users, args.seconds, args.rate)
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_at_start": os.getloadavg()},
         "recommendations": recs,
         "bare_fastapi": bare,
+        "raw_asgi_uvicorn": raw,
+        "cpus": {"server": SERVER_CPU, "wrk": WRK_CPU},
         "peak_throughput_ratio": round(recs["peak"]["requests_per_second"] / bare["peak"]["requests_per_second"], 3),
         "goals": {"p99_ms_at_rate": 10.0, "rate": args.rate, "peak_ratio": 0.5},
         "numpy_top_k": numpy_costs(model),

@@ -1,5 +1,6 @@
 """The FastAPI app: recommendations, events, feedback, model reload, health, readiness and metrics."""
 
+import json
 import os
 import secrets
 from contextlib import asynccontextmanager
@@ -22,7 +23,6 @@ from lakeforge.serving.schemas import (
     Id,
     Interaction,
     Readiness,
-    RecommendedItem,
     Recommendations,
     Reloaded,
     wire_record,
@@ -61,11 +61,11 @@ def create_app(service: Service) -> FastAPI:
             served, ranked = service.recommend(user_id, k)
         except NoModelError as error:
             raise HTTPException(503, detail=str(error)) from None
-        # The service's own values: built without validation and serialised once (FastAPI would validate
-        # a returned model again against response_model, which cost more than the ranking).
-        items = [RecommendedItem.model_construct(item_id=i, score=s, category=c) for i, s, c in zip(ranked.item_ids, ranked.scores, ranked.categories)]
-        body = Recommendations.model_construct(user_id=user_id, items=items, model_version=served.version, variant=served.variant, source=ranked.source)
-        return Response(body.model_dump_json(), media_type="application/json", headers={"X-Served-By": WORKER})
+        # The service's own plain values, serialised once in the shape of response_model (validating or
+        # even constructing the pydantic models per item cost more than the ranking).
+        items = [{"item_id": i, "score": s, "category": c} for i, s, c in zip(ranked.item_ids, ranked.scores, ranked.categories)]
+        body = {"user_id": user_id, "items": items, "model_version": served.version, "variant": served.variant, "source": ranked.source}
+        return Response(json.dumps(body), media_type="application/json", headers={"X-Served-By": WORKER})
 
     async def publish(records: list[dict]) -> Accepted:
         try:

@@ -21,12 +21,22 @@ class ServiceMetrics:
         self.model_version = Gauge("recs_model_version", "served registered model version per A/B arm", ["variant"], registry=self.registry)
         self.events = Counter("recs_events", "interactions applied to live user state", ["origin"], registry=self.registry)
         self._hits = self._lookups = 0
+        # labels() takes a lock and builds a key on every call: each request reuses its series' children.
+        self._cache_results = {True: self.cache.labels("hit"), False: self.cache.labels("miss")}
+        self._series: dict[tuple[str, int], tuple] = {}
 
     def cache_lookup(self, hit: bool) -> None:
         self._lookups += 1
         self._hits += hit
-        self.cache.labels("hit" if hit else "miss").inc()
+        self._cache_results[hit].inc()
         self.hit_rate.set(self._hits / self._lookups)
+
+    def request(self, endpoint: str, status: int, seconds: float) -> None:
+        series = self._series.get((endpoint, status))
+        if series is None:
+            series = self._series[(endpoint, status)] = (self.requests.labels(endpoint, str(status)), self.latency.labels(endpoint))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -53,6 +63,4 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            endpoint = getattr(scope.get("endpoint"), "__name__", "unmatched")
-            self.metrics.requests.labels(endpoint, str(status[0])).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            self.metrics.request(getattr(scope.get("endpoint"), "__name__", "unmatched"), status[0], time.perf_counter() - started)
