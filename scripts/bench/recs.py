@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "lib"))
 
 from lakeforge.config.models import SparkSettings  # noqa: E402
 from lakeforge.recommendations.als import factor_model, fit_als, training_pairs  # noqa: E402
+from lakeforge.recommendations.artifact import FactorModel  # noqa: E402
 from lakeforge.recommendations.config import load_recs_config, write_recs_config  # noqa: E402
 from lakeforge.recommendations.generate import build_catalogue, draw_interactions  # noqa: E402
 from lakeforge.recommendations.recommend import NewInteraction, recommend  # noqa: E402
@@ -83,6 +84,15 @@ def time_als(spark, config, counts: list[int]):
             model = factor_model(fitted, pairs, config.als, PARAMS, categories={})
         pairs.unpersist()
     return results, model
+
+
+def train(config, counts: list[int]) -> None:
+    """Times ALS at each size and saves the smallest size's model, the one the servers answer from."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    spark = build_spark(SparkSettings(master="local[*]", driver_memory="6g", jars_dir=str(ROOT / ".work/jars"), progress_bar=False, log_level="ERROR"))
+    als, model = time_als(spark, config, sorted(counts))
+    model.save(WORK / "artifact")
+    (WORK / "als.json").write_text(json.dumps(als))
 
 
 def numpy_costs(model) -> dict:
@@ -196,6 +206,7 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rate", type=float, default=1500.0)
+    parser.add_argument("--train", action="store_true", help=argparse.SUPPRESS)  # the training process
     parser.add_argument("--serve-bare", choices=["fastapi", "raw"], help=argparse.SUPPRESS)  # a ceiling's server process
     parser.add_argument("--port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,14 +214,19 @@ def main() -> None:
         serve_bare(args.port, raw=args.serve_bare == "raw")
         return
 
+    config = load_recs_config(ROOT / "conf/recommendations.yml", env="local")
+    if args.train:
+        train(config, args.interactions)
+        return
+
     subprocess.run(["bash", str(ROOT / "scripts/setup/system-packages.sh"), "wrk"], check=True)
     services_up(None, IOT_SERVICES)
     WORK.mkdir(parents=True, exist_ok=True)
-    config = load_recs_config(ROOT / "conf/recommendations.yml", env="local")
-    spark = build_spark(SparkSettings(master="local[*]", driver_memory="6g", jars_dir=str(ROOT / ".work/jars"), progress_bar=False, log_level="ERROR"))
-    als, model = time_als(spark, config, sorted(args.interactions))
-    spark.stop()
-    artifact = model.save(WORK / "artifact")
+    # Training runs in a process of its own: its JVM exits with it instead of competing with the servers.
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--train", "--interactions", *map(str, args.interactions)], check=True)
+    als = json.loads((WORK / "als.json").read_text())
+    artifact = WORK / "artifact"
+    model = FactorModel.load(artifact)
     served = config.model_copy(update={
         "serving": config.serving.model_copy(update={"artifact_dir": str(artifact), "api_key_env": "LAKEFORGE_RECS_BENCH_KEY"}),
         "kafka": config.kafka.model_copy(update={"interactions": config.kafka.interactions.model_copy(update={"name": "bench.recs.interactions"})}),
