@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from lakeforge.recommendations.config import RecsConfig
 from lakeforge.serving.events import PublishError
-from lakeforge.serving.metrics import MetricsMiddleware
+from lakeforge.serving.metrics import MetricsMiddleware, worker_stopped
 from lakeforge.serving.schemas import (
     Accepted,
     Batch,
@@ -40,6 +40,7 @@ def create_app(service: Service) -> FastAPI:
         await run_in_threadpool(service.start)
         yield
         service.stop()
+        worker_stopped()
 
     app = FastAPI(title="Lakeforge recommendations", version="1", lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
@@ -107,7 +108,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
     async def metrics() -> Response:
-        return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers={"X-Served-By": WORKER})
 
     return app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
+from contextlib import contextmanager
 
 from lakeforge.commands import add_common
 
@@ -21,16 +23,34 @@ def cmd_serve(args) -> int:
     os.environ[CONFIG_ENV] = args.config or DEFAULT_CONF
     if args.env:
         os.environ["LAKEFORGE_ENV"] = args.env
-    uvicorn.run(
-        "lakeforge.serving.app:app_from_environment",
-        factory=True,
-        host=args.host or config.serving.host,
-        port=args.port or config.serving.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,  # one line per request would cost more than the request at the target rate
-    )
+    with shared_metrics_dir(args.workers):
+        uvicorn.run(
+            "lakeforge.serving.app:app_from_environment",
+            factory=True,
+            host=args.host or config.serving.host,
+            port=args.port or config.serving.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=False,  # one line per request would cost more than the request at the target rate
+        )
     return 0
+
+
+@contextmanager
+def shared_metrics_dir(workers: int):
+    """An empty folder for the workers' Prometheus values (unless $PROMETHEUS_MULTIPROC_DIR names one),
+    removed when the server stops: stale files would add a previous run's counts to this one's."""
+    from lakeforge.serving.metrics import MULTIPROCESS_ENV
+
+    if workers < 2 or os.environ.get(MULTIPROCESS_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="lakeforge-metrics-") as folder:
+        os.environ[MULTIPROCESS_ENV] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_ENV]
 
 
 def cmd_demo(args) -> int:

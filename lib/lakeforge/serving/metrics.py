@@ -1,35 +1,57 @@
-"""Prometheus metrics of one worker: requests, latency, cache hits, served model versions."""
+"""Prometheus metrics of the service: requests, latency, cache hits, served model versions.
+
+With several workers (`lakeforge serve --workers N`) each worker writes its values to files in
+$PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and /metrics, whichever worker
+answers it, sums them: a scrape sees the whole service, not one worker's share.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+
+
+class CacheHitRate:
+    """A collector deriving the hit rate from the (possibly summed) lookup counters, since per-worker
+    rates cannot be added up."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+
+    def collect(self):
+        lookups = {"hit": 0.0, "miss": 0.0}
+        for family in self.source.collect():
+            if family.name == "recs_cache_lookups":
+                for sample in family.samples:
+                    if sample.name == "recs_cache_lookups_total":
+                        lookups[sample.labels["result"]] += sample.value
+        total = lookups["hit"] + lookups["miss"]
+        yield GaugeMetricFamily("recs_cache_hit_rate", "share of recommendation lookups served from the cache", value=lookups["hit"] / total if total else 0.0)
 
 
 class ServiceMetrics:
-    """Registered on a registry of their own, so several apps (tests, workers) never clash."""
+    """Registered on a registry of their own, so several apps in one process (tests) never clash."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("recs_requests", "HTTP requests by endpoint and status", ["endpoint", "status"], registry=self.registry)
         self.latency = Histogram("recs_request_seconds", "request latency by endpoint", ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.cache = Counter("recs_cache_lookups", "recommendation cache lookups", ["result"], registry=self.registry)
-        self.hit_rate = Gauge("recs_cache_hit_rate", "share of recommendation lookups served from the cache", registry=self.registry)
-        self.model_version = Gauge("recs_model_version", "served registered model version per A/B arm", ["variant"], registry=self.registry)
+        self.model_version = Gauge("recs_model_version", "served registered model version per A/B arm", ["variant"], registry=self.registry,
+                                   multiprocess_mode="livemax")
         self.events = Counter("recs_events", "interactions applied to live user state", ["origin"], registry=self.registry)
-        self._hits = self._lookups = 0
         # labels() takes a lock and builds a key on every call: each request reuses its series' children.
         self._cache_results = {True: self.cache.labels("hit"), False: self.cache.labels("miss")}
         self._series: dict[tuple[str, int], tuple] = {}
 
     def cache_lookup(self, hit: bool) -> None:
-        self._lookups += 1
-        self._hits += hit
         self._cache_results[hit].inc()
-        self.hit_rate.set(self._hits / self._lookups)
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         series = self._series.get((endpoint, status))
@@ -39,7 +61,19 @@ class ServiceMetrics:
         series[1].observe(seconds)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        source = self.registry
+        if os.environ.get(MULTIPROCESS_ENV):
+            source = CollectorRegistry()
+            multiprocess.MultiProcessCollector(source)
+        derived = CollectorRegistry()
+        derived.register(CacheHitRate(source))
+        return generate_latest(source) + generate_latest(derived)
+
+
+def worker_stopped() -> None:
+    """Drops this worker's live gauges from the shared files (a restarted worker gets a new pid)."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        multiprocess.mark_process_dead(os.getpid())
 
 
 class MetricsMiddleware:
