@@ -39,3 +39,10 @@ def test_rollback_by_hand_then_the_log_and_scoring_with_the_restored_champion(wo
     expected = workspace.models["weak"].transform(raw).select("customerID", vector_to_array("probability")[1].alias("expected"))
     joined = written.join(expected, "customerID").select((F.abs(F.col("probability") - F.col("expected")) < 1e-12).alias("same")).collect()
     assert len(joined) == raw.count() == 600 and all(row.same for row in joined)
+
+    # The same predictions, one row each, in the inference log monitoring reads.
+    logged = workspace.spark.read.format("delta").load(f"{workspace.root}/lakehouse/_system/inference_log").where(F.col("model_version") == first)
+    assert logged.count() == 600 and logged.select("request_id").distinct().count() == 600
+    pairs = logged.join(written.withColumn("entity_id", F.col("customerID").cast("string")), "entity_id")
+    assert pairs.where((F.col("score") == F.col("probability")) & (logged.prediction == written.prediction) & (logged.scored_at == written.scored_at)).count() == 600
+    assert logged.where((F.col("model_name") == model_name) & (F.map_keys("inputs") == F.array(F.lit("MonthlyCharges")))).count() == 600

@@ -70,7 +70,8 @@ def cmd_score(args) -> int:
 
     config = load(args)
     result = score_with_champion(session_for(config), config, args.kind)
-    print(f"scored {result.rows} rows with {args.kind} version {result.model_version} into {result.table}")
+    logged = f" (logged in {result.inference_log})" if result.inference_log else ""
+    print(f"scored {result.rows} rows with {args.kind} version {result.model_version} into {result.table}{logged}")
     return 0
 
 

@@ -100,6 +100,7 @@ class ScoringSpec(StrictModel):
     data: DataSpec
     output_table: str  # under gold/
     key: str  # the id column carried into the predictions
+    inference_log: str | None = "inference_log"  # under _system/, what monitoring reads (null: not logged)
 
 
 class ModelDeployment(StrictModel):

@@ -7,38 +7,26 @@ from datetime import datetime
 from pathlib import Path
 
 from pyspark.ml import PipelineModel
-from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.deployment.evaluation import load_version
 from lakeforge.deployment.registry import ModelRegistry
+from lakeforge.deployment.scoring import at_or_now, inference_log_rows, scored_rows
 from lakeforge.errors import DataError, LakeforgeError
 from lakeforge.monitoring.config import ModelRef
-from lakeforge.tables.inference import append_inferences, inputs_map
+from lakeforge.tables.inference import append_inferences
 from lakeforge.training.columns import LABEL, with_label
 from lakeforge.training.config import DataSpec
 from lakeforge.training.data import read_data
 
 
 def inference_rows(pipeline: PipelineModel, inputs: list[str], model: ModelRef, version: str, scored_at: datetime | None = None):
-    """Transform: rows to score -> inference log rows. Batch rows carry no per-request latency (null)."""
+    """Transform: rows to score -> inference log rows."""
 
     def transform(frame: DataFrame) -> DataFrame:
-        missing = [c for c in [model.entity_key, *inputs] if c not in frame.columns]
-        if missing:
-            raise DataError(f"rows to score lack columns {missing}; {model.registered_model} version {version} needs {inputs} "
-                            f"and the entity key {model.entity_key!r}")
-        scored = pipeline.transform(frame.select(*[F.col(f"`{c}`") for c in dict.fromkeys([model.entity_key, *inputs])]))
-        score = vector_to_array("probability")[1] if model.task == "classification" else F.col("prediction")
-        return scored.select(
-            F.expr("uuid()").alias("request_id"),
-            (F.lit(scored_at).cast("timestamp") if scored_at else F.current_timestamp()).alias("scored_at"),
-            F.lit(model.registered_model).alias("model_name"), F.lit(version).alias("model_version"),
-            F.col(f"`{model.entity_key}`").cast("string").alias("entity_id"), inputs_map(inputs).alias("inputs"),
-            F.col("prediction").cast("double").alias("prediction"), score.cast("double").alias("score"),
-            F.lit(None).cast("double").alias("latency_ms"),
-        )
+        scored = frame.transform(scored_rows(pipeline, inputs, model.entity_key, model.task))
+        return scored.transform(inference_log_rows(model.registered_model, version, model.entity_key, inputs, scored_at))
 
     return transform
 
@@ -68,7 +56,7 @@ def label_rows(frame: DataFrame, model: ModelRef, observed_at: datetime | None =
     labelled = frame.transform(with_label(spec, model.task))
     return labelled.select(
         F.col(f"`{model.entity_key}`").cast("string").alias("entity_id"), F.col(LABEL).alias("label"),
-        (F.lit(observed_at).cast("timestamp") if observed_at else F.current_timestamp()).alias("observed_at"),
+        at_or_now(observed_at).alias("observed_at"),
     )
 
 
