@@ -16,8 +16,9 @@ SUBJECTS = {
     "prediction": ["model_name", "model_version"],
     "quality": ["model_name", "model_version"],
     "pipeline": ["check", "subject"],
+    "ctr": ["variant"],
 }
-TIME = {"drift": "window_start", "prediction": "window_start", "quality": "window_start", "pipeline": "observed_at"}
+TIME = {"drift": "window_start", "prediction": "window_start", "quality": "window_start", "pipeline": "observed_at", "ctr": "window_start"}
 
 ALERT_SCHEMA = StructType([
     StructField("alert_id", StringType(), False),

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from lakeforge.config.models import PlatformConfig, StrictModel
 
-Monitor = Literal["drift", "prediction", "quality", "pipeline"]
+Monitor = Literal["drift", "prediction", "quality", "pipeline", "ctr"]
 
 
 class ModelRef(StrictModel):
@@ -29,6 +29,7 @@ class TableNames(StrictModel):
     drift: str = "monitor_drift"
     prediction: str = "monitor_prediction"
     quality: str = "monitor_quality"
+    ctr: str = "monitor_ctr"
     pipeline: str = "monitor_pipeline"
     alerts: str = "monitor_alerts"
     decisions: str = "monitor_decisions"
@@ -65,6 +66,13 @@ class AlertRule(StrictModel):
     severity: Literal["info", "warning", "critical"] = "warning"
     where: dict[str, str] = Field(default_factory=dict)
     retrain: bool = False  # a breach asks for a retrained challenger (which then faces the deployment gate)
+
+
+class FeedbackSource(StrictModel):
+    """The recommender's feedback (impressions and clicks with their A/B variant) for the ctr monitor."""
+
+    silver_table: str = "interactions"  # under silver/: conf/recommendations.yml's tables.interactions
+    confidence: float = Field(default=0.95, gt=0, lt=1)  # of each window's CTR interval
 
 
 class WebhookSettings(StrictModel):
@@ -108,6 +116,7 @@ class MonitoringConfig(StrictModel):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     retrain: RetrainSettings = Field(default_factory=RetrainSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    recommendations: FeedbackSource | None = None  # the ctr monitor; None: not computed
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> MonitoringConfig:

@@ -15,6 +15,7 @@ class MonitorPaths:
     drift: str
     prediction: str
     quality: str
+    ctr: str
     pipeline: str
     alerts: str
     decisions: str
@@ -22,13 +23,15 @@ class MonitorPaths:
     stream_progress: str
     iot_windows: str
     iot_alerts: str
+    feedback: str | None  # the recommender's silver interactions (impressions, clicks), if monitored
 
     @classmethod
     def of(cls, config: MonitoringConfig) -> MonitorPaths:
         lake, names = Lakehouse(config.platform.storage.root), config.tables
         system = {name: lake.system(table) for name, table in names.model_dump().items()}
-        return cls(**system, iot_windows=lake.gold(config.dashboard.iot_windows), iot_alerts=lake.gold(config.dashboard.iot_alerts))
+        feedback = lake.silver(config.recommendations.silver_table) if config.recommendations else None
+        return cls(**system, iot_windows=lake.gold(config.dashboard.iot_windows), iot_alerts=lake.gold(config.dashboard.iot_alerts), feedback=feedback)
 
     def monitor(self, name: str) -> str:
-        """The table of a monitor named in an alert rule (drift, prediction, quality, pipeline)."""
+        """The table of a monitor named in an alert rule (drift, prediction, quality, pipeline, ctr)."""
         return getattr(self, name)

@@ -1,5 +1,6 @@
 """`lakeforge monitor run`: compute every monitor over the inference log, the labels, the audit and
-stream-progress tables, upsert the monitor tables, raise alerts, post them, decide on retraining."""
+stream-progress tables and the recommender's feedback, upsert the monitor tables, raise alerts, post
+them, decide on retraining."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pyspark.sql import functions as F
 from lakeforge.monitoring.alerts import ALERT_SCHEMA, breaches, new_alerts
 from lakeforge.monitoring.baseline import load_profile
 from lakeforge.monitoring.config import MonitoringConfig
+from lakeforge.monitoring.ctr import ctr_by_variant
 from lakeforge.monitoring.health import pipeline_health
 from lakeforge.monitoring.maintenance import MaintenanceDecision, maintain
 from lakeforge.monitoring.monitors import feature_drift, prediction_drift
@@ -86,6 +88,9 @@ def run_monitors(spark: SparkSession, config: MonitoringConfig, now: datetime | 
     tables = model_monitors(spark, config, paths)
     audit, progress = read_table(spark, paths.audit, AUDIT_SCHEMA), read_table(spark, paths.stream_progress, PROGRESS_SCHEMA)
     tables["pipeline"] = pipeline_health(audit, progress, config.pipeline, now)
+    if paths.feedback and delta.exists(spark, paths.feedback):  # no feedback landed yet: nothing to watch
+        feedback = spark.read.format("delta").load(paths.feedback)
+        tables["ctr"] = feedback.transform(ctr_by_variant(config.window, config.recommendations.confidence))
     rows = write_monitors(spark, tables, paths, now)
     fresh = find_alerts(spark, config, paths, now)
     alerts = [row.asDict() for row in fresh.collect()] if fresh is not None else []

@@ -23,10 +23,10 @@ class VariantCtr:
     high: float | None
 
 
-def feedback_counts(interactions: DataFrame) -> DataFrame:
-    """Per variant: impressions and clicks (only feedback carries a variant)."""
+def feedback_counts(interactions: DataFrame, *by: str) -> DataFrame:
+    """Per variant (and `by` columns): impressions and clicks (only feedback carries a variant)."""
     feedback = interactions.where(F.col("variant").isNotNull())
-    return feedback.groupBy("variant").agg(
+    return feedback.groupBy(*by, "variant").agg(
         F.count(F.when(F.col("event_type") == "impression", 1)).alias("impressions"),
         F.count(F.when(F.col("event_type") == "click", 1)).alias("clicks"),
     )
