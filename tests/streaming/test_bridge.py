@@ -1,5 +1,5 @@
 """The bridge with the real brokers: exact routing, and nothing lost when the bridge is SIGKILLed or
-the Kafka broker restarts mid-run."""
+the Kafka broker restarts mid-run; a config's own topics are created by the commands that use them."""
 
 import json
 import signal
@@ -7,12 +7,15 @@ import subprocess
 import threading
 import time
 
+from confluent_kafka.admin import AdminClient
+
 from lakeforge.streaming.bridge import dead_letter_reason
-from lakeforge.streaming.config import write_iot_config
+from lakeforge.streaming.config import topic_names, write_iot_config
+from lakeforge.streaming.kafka import client_options, delete_topics
 from lakeforge.streaming.readings import Manifest, fleet_messages
 from lakeforge.streaming.services import run_script
-from lakeforge.streaming.simulator import publish_mqtt
-from streaming.iot import lakeforge, read_topic, readings_of
+from lakeforge.streaming.simulator import publish_mqtt, simulate
+from streaming.iot import isolated_config, lakeforge, read_topic, readings_of
 
 
 def test_dead_letter_reason_names_what_is_wrong():
@@ -106,3 +109,19 @@ def test_bridge_killed_and_broker_restarted_lose_nothing(make_config, tmp_path):
     assert last_counters(bridge)["failed"] == 0
     missing = sorted(expected - set(readings_of(telemetry)))
     assert not missing, f"{len(missing)} readings lost, e.g. {missing[:20]}"
+
+
+def test_simulating_to_kafka_creates_the_topics_of_its_config(iot_services, tmp_path):
+    config = isolated_config(iot_services, tmp_path, devices=2, readings_per_device=5)  # fresh topic names, not created
+    names = topic_names(config)
+    admin = AdminClient(client_options(config.kafka))
+    assert not set(names) & set(admin.list_topics(timeout=10).topics)
+    try:
+        manifest, stats = simulate(config, via="kafka", rate=0)
+        assert stats.messages == manifest.messages == 10
+        topics = admin.list_topics(timeout=10).topics
+        assert {name: len(topics[name].partitions) for name in names} == {
+            spec.name: spec.partitions for spec in (config.kafka.topics.telemetry, config.kafka.topics.dead_letter, config.kafka.topics.alerts)
+        }
+    finally:
+        delete_topics(config.kafka, names)

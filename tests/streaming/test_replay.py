@@ -58,3 +58,4 @@ def test_csv_replay_reaches_silver_with_exact_counts_per_device(spark, make_conf
     assert (first_pump["temperature"], first_pump["humidity"], first_pump["pressure"]) == (21.01, 51.5, None)
     assert first_pump["event_time"] == datetime(2026, 3, 1, 12, 0, 1, 1000)
     assert silver.where(F.col("humidity").isNull()).count() == sum((count + 2) // 3 for count in ROWS_PER_SENSOR.values())
+    assert spark.read.format("delta").load(tables.quarantine).count() == 0  # nothing rejected, yet the table is there to read

@@ -22,7 +22,7 @@ from functools import partial
 import paho.mqtt.client as mqtt
 
 from lakeforge.streaming.config import IotConfig
-from lakeforge.streaming.kafka import reliable_producer
+from lakeforge.streaming.kafka import ensure_topics, reliable_producer
 from lakeforge.streaming.mqtt import bridge_login, connect, device_of_topic, end_session, telemetry_filter
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ class Bridge:
     def start(self, timeout: float = 30.0) -> None:
         """Connect both sides and subscribe; returns once the broker has confirmed the subscription."""
         settings = self.config.bridge
+        ensure_topics(self.config.kafka)  # the config's own topics, whatever config is in use
         self._producer = reliable_producer(self.config.kafka, **{"queue.buffering.max.messages": max(100_000, settings.max_in_flight)})
         self._reports = threading.Thread(target=self._serve_delivery_reports, name="kafka-delivery-reports", daemon=True)
         self._reports.start()

@@ -22,6 +22,7 @@ from lakeforge.streaming.audit import StreamAudit
 from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
 from lakeforge.streaming.gold import merge_windows, windowed_stream
+from lakeforge.streaming.kafka import ensure_topics
 from lakeforge.streaming.progress import ProgressRecorder
 from lakeforge.streaming.silver import refine_telemetry, write_silver_batch
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
@@ -107,6 +108,7 @@ def run_stream(
     an audit window that does not reconcile stops the job with ReconciliationError.
     """
     stop = stop or threading.Event()
+    ensure_topics(config.kafka)  # a config of one's own reads (and alerts to) topics nobody created yet
     tables, run_id = IotTables.of(config), new_run_id()
     recorder, audit = ProgressRecorder(), StreamAudit(config, run_id)
     audit.recover(spark)  # what a killed run committed but did not record, before new batches come

@@ -31,6 +31,7 @@ from lakeforge.quality.expectations import (
 from lakeforge.quality.failures import is_malformed
 from lakeforge.streaming.config import SilverSettings
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
+from lakeforge.tables import delta
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +144,18 @@ def write_silver_batch(
     micro-batch's GX report (see judge_micro_batch)."""
     silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
     quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
+    quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 
     def write(batch: DataFrame, batch_id: int) -> None:
+        nonlocal quarantine_exists
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, settings, on_validated))
             rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
             silver.append(None if valid.isEmpty() else rows, batch_id)
-            quarantine.append(None if rejected.isEmpty() else as_quarantine_rows(rejected, settings.table), batch_id)
+            quarantine_exists = quarantine_exists or delta.exists(batch.sparkSession, quarantine_path)
+            quarantine.append(None if rejected.isEmpty() and quarantine_exists else as_quarantine_rows(rejected, settings.table), batch_id)
+            quarantine_exists = True
         finally:
             batch.unpersist()
 

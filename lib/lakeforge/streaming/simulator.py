@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 
 from lakeforge.streaming.config import IotConfig, KafkaSettings, MqttSettings
-from lakeforge.streaming.kafka import produce_waiting, reliable_producer
+from lakeforge.streaming.kafka import ensure_topics, produce_waiting, reliable_producer
 from lakeforge.streaming.mqtt import connect, device_login, device_topic
 from lakeforge.streaming.readings import Manifest, Message, device_id, fleet_messages, replay_messages
 
@@ -103,6 +103,7 @@ def simulate(config: IotConfig, via: str = "mqtt", rate: float | None = None) ->
     sim = config.simulator
     ticks = replay_messages(sim.replay, manifest) if sim.replay else fleet_messages(sim, manifest)
     if via == "kafka":
+        ensure_topics(config.kafka)
         return manifest, produce_kafka(config.kafka, ticks)
     # A replay's devices are known only once the file is read: materialise it (it is finite and small).
     ticks = list(ticks) if sim.replay else ticks
