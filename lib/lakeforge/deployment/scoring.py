@@ -68,7 +68,7 @@ def inference_log_rows(model_name: str, version: str, key: str, inputs: list[str
 
 def at_or_now(at: datetime | None) -> Column:
     """A fixed time as a timestamp column, or the time of the query."""
-    return F.lit(at).cast("timestamp") if at else F.currentat_or_now()
+    return F.lit(at).cast("timestamp") if at else F.current_timestamp()
 
 
 def score_with_champion(spark: SparkSession, config: DeploymentConfig, model: str) -> ScoringResult:
