@@ -40,9 +40,22 @@ def test_bad_payloads_get_422_with_the_reason(service, auth, body, reason):
     assert reason in response.text
 
 
-def test_bad_query_parameters_get_422(service, auth):
+def test_bad_query_parameters_get_422(service, auth, world):
     assert get(service, "/recommendations/1", auth, k=0).status_code == 422
     assert get(service, "/recommendations/-1", auth).status_code == 422
+    assert get(service, f"/recommendations/{2**31}", auth).status_code == 422  # ten digits, past int32
+    assert get(service, "/recommendations/1", auth, k=world.config.serving.max_k + 1).status_code == 422
+
+
+def test_the_fast_path_answers_as_the_fastapi_route_does(service, auth):
+    """A well-formed request is answered in front of FastAPI; an extra query parameter makes FastAPI's
+    route answer the same request (it ignores the parameter): the two answers are the same."""
+    for user, k in ((7, 5), (USER, 10), (42, 1)):
+        fast, route = get(service, f"/recommendations/{user}", auth, k=k), get(service, f"/recommendations/{user}", auth, k=k, by="route")
+        assert fast.status_code == route.status_code == 200
+        assert fast.json() == route.json() and len(fast.json()["items"]) == k
+        assert fast.headers["content-type"] == route.headers["content-type"] == "application/json"
+        assert int(fast.headers["content-length"]) == len(fast.content) and fast.headers["x-served-by"]
 
 
 def test_unknown_user_gets_popular_items(service, auth, world):

@@ -12,8 +12,11 @@ from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from lakeforge.recommendations.config import RecsConfig
+from lakeforge.recommendations.recommend import Recommendation
 from lakeforge.serving.events import PublishError
+from lakeforge.serving.fastpath import RecommendationsFastPath
 from lakeforge.serving.metrics import MetricsMiddleware, worker_stopped
+from lakeforge.serving.registry import ServedModel
 from lakeforge.serving.schemas import (
     Accepted,
     Batch,
@@ -43,7 +46,6 @@ def create_app(service: Service) -> FastAPI:
         worker_stopped()
 
     app = FastAPI(title="Lakeforge recommendations", version="1", lifespan=lifespan)
-    app.add_middleware(MetricsMiddleware, metrics=service.metrics)
 
     # async: FastAPI runs a plain `def` dependency in its thread pool, a hop that cost more than the ranking.
     async def require_api_key(key: Annotated[str | None, Security(API_KEY_HEADER)]) -> None:
@@ -62,11 +64,7 @@ def create_app(service: Service) -> FastAPI:
             served, ranked = service.recommend(user_id, k)
         except NoModelError as error:
             raise HTTPException(503, detail=str(error)) from None
-        # The service's own plain values, serialised once in the shape of response_model (validating or
-        # even constructing the pydantic models per item cost more than the ranking).
-        items = [{"item_id": i, "score": s, "category": c} for i, s, c in zip(ranked.item_ids, ranked.scores, ranked.categories)]
-        body = {"user_id": user_id, "items": items, "model_version": served.version, "variant": served.variant, "source": ranked.source}
-        return Response(json.dumps(body), media_type="application/json", headers={"X-Served-By": WORKER})
+        return Response(recommendations_body(user_id, served, ranked), media_type="application/json", headers={"X-Served-By": WORKER})
 
     async def publish(records: list[dict]) -> Accepted:
         try:
@@ -110,7 +108,19 @@ def create_app(service: Service) -> FastAPI:
     async def metrics() -> Response:
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers={"X-Served-By": WORKER})
 
+    # Added last, so outermost: metrics see both paths; the fast path answers before FastAPI does.
+    app.add_middleware(RecommendationsFastPath, service=service, endpoint=recommendations, render=recommendations_body,
+                       headers=[(b"x-served-by", WORKER.encode())])
+    app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
+
+
+def recommendations_body(user_id: int, served: ServedModel, ranked: Recommendation) -> bytes:
+    """The service's own plain values, serialised once in the shape of `Recommendations` (validating or
+    even constructing the pydantic models per item cost more than the ranking)."""
+    items = [{"item_id": i, "score": s, "category": c} for i, s, c in zip(ranked.item_ids, ranked.scores, ranked.categories)]
+    body = {"user_id": user_id, "items": items, "model_version": served.version, "variant": served.variant, "source": ranked.source}
+    return json.dumps(body).encode()
 
 
 def app_from_environment() -> FastAPI:
