@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
@@ -17,22 +18,26 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
 
 
-class CacheHitRate:
-    """A collector deriving the hit rate from the (possibly summed) lookup counters, since per-worker
-    rates cannot be added up."""
+def cache_hit_rate(families: list) -> GaugeMetricFamily:
+    """The hit rate from the (possibly summed) lookup counters, since per-worker rates cannot be added up."""
+    lookups = {"hit": 0.0, "miss": 0.0}
+    for family in families:
+        if family.name == "recs_cache_lookups":
+            for sample in family.samples:
+                if sample.name == "recs_cache_lookups_total":
+                    lookups[sample.labels["result"]] += sample.value
+    total = lookups["hit"] + lookups["miss"]
+    return GaugeMetricFamily("recs_cache_hit_rate", "share of recommendation lookups served from the cache", value=lookups["hit"] / total if total else 0.0)
 
-    def __init__(self, source) -> None:
-        self.source = source
 
-    def collect(self):
-        lookups = {"hit": 0.0, "miss": 0.0}
-        for family in self.source.collect():
-            if family.name == "recs_cache_lookups":
-                for sample in family.samples:
-                    if sample.name == "recs_cache_lookups_total":
-                        lookups[sample.labels["result"]] += sample.value
-        total = lookups["hit"] + lookups["miss"]
-        yield GaugeMetricFamily("recs_cache_hit_rate", "share of recommendation lookups served from the cache", value=lookups["hit"] / total if total else 0.0)
+@dataclass(frozen=True)
+class Collected:
+    """Families already collected, in the shape generate_latest reads (anything with collect())."""
+
+    families: list
+
+    def collect(self) -> list:
+        return self.families
 
 
 class ServiceMetrics:
@@ -65,9 +70,8 @@ class ServiceMetrics:
         if os.environ.get(MULTIPROCESS_ENV):
             source = CollectorRegistry()
             multiprocess.MultiProcessCollector(source)
-        derived = CollectorRegistry()
-        derived.register(CacheHitRate(source))
-        return generate_latest(source) + generate_latest(derived)
+        families = list(source.collect())  # read once (in multiprocess mode, every worker's files)
+        return generate_latest(Collected([*families, cache_hit_rate(families)]))
 
 
 def worker_stopped() -> None:
