@@ -47,5 +47,25 @@ def test_aws_target_without_its_section_and_unknown_keys_are_refused():
 
 def test_unknown_model_names_the_configured_ones():
     config = load_model(DeploymentConfig, churn_document(), origin="test")
-    with pytest.raises(Exception, match=r"model 'recs' is not in the deployment config; configured: \['churn'\]"):
-        config.model("recs")
+    with pytest.raises(Exception, match=r"model 'images' is not in the deployment config; configured: \['churn', 'recs'\]"):
+        config.model("images")
+
+
+def test_the_recommender_entry_loads_as_a_ranking_deployment():
+    recs = load_config(ROOT / "conf/deployment.yml", DeploymentConfig, env="local").model("recs")
+    assert (recs.task, recs.target, recs.evaluation.interactions_table, recs.evaluation.k) == ("recommendation", "local", "interactions", 10)
+    assert recs.gate.metrics["ndcg_at_10_over_popularity"].min == 0.0
+    assert [(case.user_id, case.k) for case in recs.smoke] == [(1, 10)]
+    assert recs.service is not None and recs.service.api_key_env == "LAKEFORGE_RECS_API_KEY"
+
+
+@pytest.mark.parametrize(("section", "value", "message"), [
+    ("evaluation", {"data": {"path": "/tmp/x.csv", "label": "y"}}, r"task recommendation needs .* in \['evaluation'\]"),
+    ("smoke", [{"name": "row", "row": {"a": 1}, "prediction": 1.0}], r"task recommendation needs .* in \['smoke'\]"),
+    ("target", "aws", "the aws target deploys classification models"),
+])
+def test_a_recommender_with_classification_sections_is_refused(section, value, message):
+    document = churn_document()
+    document["models"]["recs"][section] = value
+    with pytest.raises(ConfigError, match=message):
+        load_model(DeploymentConfig, document, origin="test")

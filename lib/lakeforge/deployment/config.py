@@ -58,12 +58,45 @@ class EvaluationSpec(StrictModel):
     holdout: Holdout | None = None  # None: every row of data is evaluation data
 
 
+class RankingEvaluationSpec(StrictModel):
+    """The recommender's held-out data: the latest test_fraction of the silver interactions by event time.
+
+    A served recommender was refitted on every interaction, so each version is judged by refitting its
+    own settings (rank, regularisation, event weights, from its artifact) on the interactions before the
+    cutoff and ranking the later ones: both versions on the same split."""
+
+    interactions_table: str = "interactions"  # under silver/
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    k: int = Field(default=10, ge=1)
+    relevant_rating: float = 4.0  # explicit-feedback versions: a later rating at least this is relevant
+
+
 class SmokeCase(StrictModel):
     """One input row and the prediction the deployed model must return for it."""
 
     name: str
     row: dict[str, Any]
     prediction: float
+
+
+class RecommendationSmokeCase(StrictModel):
+    """A user the deployed recommender must answer for with the version's own top-k (as the artifact
+    ranks it offline). Use an account that takes no live traffic: the service folds a user's new
+    events into their answer."""
+
+    name: str
+    user_id: int = Field(ge=0)
+    k: int = Field(default=10, ge=1)
+
+
+class ServiceSpec(StrictModel):
+    """The running recommendations API (`lakeforge serve`), which follows the registered model's aliases."""
+
+    url: str = "http://127.0.0.1:8765"
+    api_key_env: str = "LAKEFORGE_RECS_API_KEY"
+    # How long the smoke test waits for the service to answer from the new version (it reloads at once
+    # on the worker that takes POST /models/reload, the others within their registry poll).
+    wait_seconds: float = Field(default=30, gt=0)
 
 
 class EcsSpec(StrictModel):
@@ -105,22 +138,33 @@ class ScoringSpec(StrictModel):
 
 class ModelDeployment(StrictModel):
     registered_model: str
-    task: Literal["classification"] = "classification"
+    task: Literal["classification", "recommendation"] = "classification"
     run_mode: RunMode = "dry_run"
     target: str = "local"  # a name in lakeforge.deployment.targets.TARGETS: local, aws
     experiment: str = "lakeforge-deployment"  # where validation reports are logged
-    evaluation: EvaluationSpec
+    evaluation: EvaluationSpec | RankingEvaluationSpec
     gate: Gate = Field(default_factory=Gate)
-    smoke: list[SmokeCase] = Field(default_factory=list)
+    smoke: list[SmokeCase] | list[RecommendationSmokeCase] = Field(default_factory=list)
     aws: AwsSpec | None = None
     scoring: ScoringSpec | None = None
+    service: ServiceSpec | None = None  # recommendation: the API the local target reloads and smoke-tests
 
     @model_validator(mode="after")
-    def _aws_settings_for_aws(self) -> ModelDeployment:
+    def _sections_fit_the_task(self) -> ModelDeployment:
+        ranking = self.task == "recommendation"
+        wrong = ["evaluation"] if isinstance(self.evaluation, RankingEvaluationSpec) != ranking else []
+        wrong += ["smoke"] if any(isinstance(case, RecommendationSmokeCase) != ranking for case in self.smoke) else []
+        if wrong:
+            expected = "interactions_table / user_id cases" if ranking else "data / row-and-prediction cases"
+            raise ValueError(f"{self.registered_model}: task {self.task} needs {expected} in {wrong}")
+        if ranking and self.scoring is not None:
+            raise ValueError(f"{self.registered_model}: batch scoring (scoring) is for classification models")
+        if ranking and self.target == "aws":
+            raise ValueError(f"{self.registered_model}: the aws target deploys classification models; deploy the recommender to local (its service)")
         if self.target == "aws" and self.aws is None:
             raise ValueError(f"{self.registered_model}: target aws needs an aws section (bucket, ecs service)")
         if self.run_mode == "enabled" and not self.smoke:
-            raise ValueError(f"{self.registered_model}: run_mode enabled needs at least one smoke case (a row and its known prediction)")
+            raise ValueError(f"{self.registered_model}: run_mode enabled needs at least one smoke case")
         return self
 
 

@@ -41,7 +41,12 @@ class LoadedModel:
 
     @property
     def size_mb(self) -> float:
-        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()) / 2**20
+        return folder_mb(self.path)
+
+
+def folder_mb(path: Path) -> float:
+    """Size of a model's artifact files, in MiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
 def load_version(model_name: str, version: str, folder: Path) -> LoadedModel:

@@ -10,6 +10,7 @@ from pyspark.sql import SparkSession
 from lakeforge.deployment.config import DeploymentConfig, ModelDeployment, RunMode
 from lakeforge.deployment.evaluation import evaluate
 from lakeforge.deployment.log import Decision, DeploymentLog, new_deployment_id
+from lakeforge.deployment.ranking import evaluate_ranking
 from lakeforge.deployment.registry import ModelRegistry, RollbackError
 from lakeforge.deployment.report import log_validation
 from lakeforge.deployment.targets import build_target
@@ -80,7 +81,8 @@ def validate_and_promote(run: DeploymentRun) -> None:
         run.record("run", "skipped", True, [f"version {challenger} is already the champion"], **versions)
         return
     spec = run.spec
-    evaluation = evaluate(run.spark, spec.evaluation, run.config.platform.storage.root, spec.registered_model, challenger, champion)
+    measure = evaluate_ranking if spec.task == "recommendation" else evaluate
+    evaluation = measure(run.spark, spec.evaluation, run.config.platform.storage.root, spec.registered_model, challenger, champion)
     verdict = validate(evaluation.challenger, evaluation.champion, spec.gate, evaluation.profile)
     mlflow_run = log_validation(run.config.platform, spec.experiment, spec.registered_model, evaluation, verdict)
     summary = [f"{len(verdict.checks)} checks passed" + ("" if champion else " (first model: absolute thresholds only)")]

@@ -55,6 +55,7 @@ class ModelRegistry:
             raise RollbackError(f"{self.model_name}: no version holds the alias {PREVIOUS!r}; there is nothing to roll back to")
         self.client.set_registered_model_alias(self.model_name, CHAMPION, previous)
         self.client.delete_registered_model_alias(self.model_name, PREVIOUS)
+        self._retire_challenger(withdrawn)
         return previous, withdrawn
 
     def withdraw_champion(self) -> str | None:
@@ -62,7 +63,14 @@ class ModelRegistry:
         withdrawn = self.version_of(CHAMPION)
         if withdrawn is not None:
             self.client.delete_registered_model_alias(self.model_name, CHAMPION)
+            self._retire_challenger(withdrawn)
         return withdrawn
+
+    def _retire_challenger(self, version: str | None) -> None:
+        """A version taken out of service stops being the challenger too: the next run does not promote it
+        again, and the recommender's A/B arm does not keep serving it."""
+        if version is not None and self.version_of(CHALLENGER) == version:
+            self.client.delete_registered_model_alias(self.model_name, CHALLENGER)
 
     def tag(self, version: str, key: str, value: str) -> None:
         self.client.set_model_version_tag(self.model_name, version, key, value)

@@ -87,6 +87,8 @@ def factor_model(
             "reg_param": float(params["regParam"]),
             "alpha": float(params.get("alpha", 1.0)),
             "event_weights": dict(spec.event_weights),
+            "max_iter": spec.max_iter,
+            "seed": spec.seed,
             "trained_at": datetime.now(timezone.utc).isoformat(),
             **(extra or {}),
         },

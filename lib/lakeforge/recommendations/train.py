@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from pyspark.sql import functions as F
 
 from lakeforge.recommendations.als import factor_model, fit_als, training_pairs
 from lakeforge.recommendations.artifact import FactorModel
-from lakeforge.recommendations.config import RecsConfig
+from lakeforge.recommendations.config import AlsSpec, RecsConfig
 from lakeforge.recommendations.evaluate import ranking_metrics, relevant_items, rmse, top_lists
 from lakeforge.recommendations.split import split_at, time_cutoff
 from lakeforge.recommendations.tables import RecsTables
@@ -56,18 +57,17 @@ def grid_points(config: RecsConfig) -> list[dict[str, float]]:
     return [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
 
 
-def relevance_threshold(config: RecsConfig) -> float:
-    return config.evaluation.relevant_rating if config.als.mode == "explicit" else 1e-9  # implicit: any positive signal
+def relevance_threshold(spec: AlsSpec, relevant_rating: float) -> float:
+    return relevant_rating if spec.mode == "explicit" else 1e-9  # implicit: any positive signal
 
 
-def score_split(spark: SparkSession, config: RecsConfig, train: DataFrame, later: DataFrame, params: dict[str, float]):
-    """Fit on `train`, judge top-K on `later`: (ALS model, its FactorModel, ranking metrics, baseline, later pairs)."""
-    spec, k = config.als, config.evaluation.k
+def score_split(spark: SparkSession, spec: AlsSpec, k: int, relevant_rating: float, train: DataFrame, later: DataFrame, params: Mapping[str, float]):
+    """Fit on `train`, judge top-K on `later`: (ALS model, ranking metrics, baseline, later pairs, users judged)."""
     pairs = train.transform(training_pairs(spec)).persist(StorageLevel.MEMORY_AND_DISK)
     fitted = fit_als(pairs, spec, params)
     model = factor_model(fitted, pairs, spec, params, categories={})
     later_pairs = later.transform(training_pairs(spec))
-    relevant = relevant_items(later_pairs, model, relevance_threshold(config))
+    relevant = relevant_items(later_pairs, model, relevance_threshold(spec, relevant_rating))
     metrics = ranking_metrics(spark, top_lists(model, list(relevant), k, by_popularity=False), relevant, k)
     baseline = ranking_metrics(spark, top_lists(model, list(relevant), k, by_popularity=True), relevant, k)
     pairs.unpersist()
@@ -84,7 +84,7 @@ def tune(spark: SparkSession, config: RecsConfig, train: DataFrame) -> tuple[dic
     key = f"ndcg_at_{config.evaluation.k}"
     scored = []
     for params in points:
-        _, metrics, _, _, _ = score_split(spark, config, inner, validation, params)
+        _, metrics, _, _, _ = score_split(spark, config.als, config.evaluation.k, config.evaluation.relevant_rating, inner, validation, params)
         scored.append({**params, f"validation_{key}": metrics[key]})
     best = max(scored, key=lambda point: point[f"validation_{key}"])
     return {name: best[name] for name in points[0]}, scored
@@ -97,7 +97,8 @@ def train_recommender(spark: SparkSession, config: RecsConfig, interactions: Dat
     train, test = split_at(cutoff)(interactions)
     params, grid = tune(spark, config, train)
     tuned = time.perf_counter()
-    fitted, metrics, baseline, test_pairs, test_users = score_split(spark, config, train, test, params)
+    evaluation = config.evaluation
+    fitted, metrics, baseline, test_pairs, test_users = score_split(spark, config.als, evaluation.k, evaluation.relevant_rating, train, test, params)
     if config.als.mode == "explicit":
         metrics["rmse"] = rmse(fitted, test_pairs)
     evaluated = time.perf_counter()

@@ -46,6 +46,11 @@ class ModelSlots:
         self._served = {**self._served, served.variant: served}
         self._on_change(self)
 
+    def drop(self, variant: str) -> None:
+        """The arm's alias is gone (a rolled-back or withdrawn version): its users go to the other arm."""
+        self._served = {name: served for name, served in self._served.items() if name != variant}
+        self._on_change(self)
+
     def for_variant(self, variant: str) -> ServedModel | None:
         """The arm's model, or the other arm's while this one has none (e.g. only a challenger is registered)."""
         served = self._served
@@ -58,14 +63,19 @@ class ModelSlots:
         return list(self._served.values())
 
 
+ABSENT = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # what MLflow answers for a missing alias or model
+
+
 def registered_versions(client: MlflowClient, name: str) -> dict[str, str]:
-    """alias -> version for the A/B aliases the registered model has."""
+    """alias -> version for the A/B aliases the registered model has (any other registry error raises,
+    so a hiccup never reads as an alias removed)."""
     versions = {}
     for alias in VARIANTS:
         try:
             versions[alias] = str(client.get_model_version_by_alias(name, alias).version)
-        except MlflowException:
-            continue  # alias (or model) not registered yet
+        except MlflowException as error:
+            if error.error_code not in ABSENT:
+                raise
     return versions
 
 
@@ -91,11 +101,14 @@ class RegistryFollower:
         with self._lock:
             mlflow.set_tracking_uri(self._tracking_uri)
             mlflow.set_registry_uri(self._tracking_uri)
-            loaded = self.slots.versions()
-            for variant, version in registered_versions(self.client, self.name).items():
+            loaded, registered = self.slots.versions(), registered_versions(self.client, self.name)
+            for variant, version in registered.items():
                 if loaded.get(variant) != version:
                     self.slots.put(ServedModel(variant=variant, version=version, model=download_model(self.name, version)))
                     log.info("serving %s v%s as %s", self.name, version, variant)
+            for variant in loaded.keys() - registered.keys():
+                self.slots.drop(variant)
+                log.info("%s has no %s alias any more; its users get the other arm", self.name, variant)
             return self.slots.versions()
 
     def start(self) -> None:

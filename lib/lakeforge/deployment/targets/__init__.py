@@ -1,5 +1,5 @@
-"""Deployment targets by name; a new kind of target (e.g. the recommender's online service) is one more
-entry in TARGETS."""
+"""Deployment targets by name; a new kind of target is one more entry in TARGETS. `local` is where
+each task's model serves here: the champion alias for batch scoring, the running API for the recommender."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from collections.abc import Callable
 
 from pyspark.sql import SparkSession
 
-from lakeforge.deployment.config import ModelDeployment
+from lakeforge.deployment.config import ModelDeployment, ServiceSpec
 from lakeforge.deployment.targets.base import Target
 from lakeforge.errors import LakeforgeError
 
 
 def local_target(spark: SparkSession, spec: ModelDeployment) -> Target:
+    if spec.task == "recommendation":
+        from lakeforge.deployment.targets.service import ServiceTarget
+
+        return ServiceTarget(spec.registered_model, spec.service or ServiceSpec())
     from lakeforge.deployment.targets.local import LocalTarget
 
     return LocalTarget(spark, spec.registered_model)
