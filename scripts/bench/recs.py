@@ -229,7 +229,9 @@ def main() -> None:
     model = FactorModel.load(artifact)
     served = config.model_copy(update={
         "serving": config.serving.model_copy(update={"artifact_dir": str(artifact), "api_key_env": "LAKEFORGE_RECS_BENCH_KEY"}),
-        "kafka": config.kafka.model_copy(update={"interactions": config.kafka.interactions.model_copy(update={"name": "bench.recs.interactions"})}),
+        # The service logs every answer to Kafka, as it does in production: its cost is in the numbers.
+        "kafka": config.kafka.model_copy(update={"interactions": config.kafka.interactions.model_copy(update={"name": "bench.recs.interactions"}),
+                                                 "inferences": config.kafka.inferences.model_copy(update={"name": "bench.recs.inferences"})}),
     })
     conf_path = write_recs_config(served, WORK / "conf")
     env = {**os.environ, "LAKEFORGE_RECS_BENCH_KEY": API_KEY}

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from lakeforge.recommendations.config import write_recs_config
 from lakeforge.recommendations.stream import run_interactions_stream
 from lakeforge.recommendations.tables import RecsTables
-from lakeforge.recommendations.topic import ensure_interactions_topic
+from lakeforge.recommendations.topic import ensure_recs_topics
 from lakeforge.serving.events import EventPublisher
 from lakeforge.serving.schemas import wire_record
 from lakeforge.streaming.kafka import client_options
@@ -31,7 +31,7 @@ def test_killed_stream_job_lands_each_event_once(spark, kafka_services, tmp_path
     config = small_config(tmp_path)
     config = config.model_copy(update={"stream": config.stream.model_copy(update={"max_offsets_per_trigger": 300})})
     tables = RecsTables.of(config)
-    ensure_interactions_topic(config.kafka)
+    ensure_recs_topics(config.kafka)
     records = [wire_record(f"s-{i}", i % 40, i % 25, "view" if i % 3 else "purchase", 1.0, None, None) for i in range(EVENTS)]
     publisher = EventPublisher(config.kafka)
     publisher.publish(records)

@@ -28,13 +28,15 @@ SERVICE_WORKERS = 2  # uvicorn workers of the serving tests' service
 def small_config(root: Path, port: int = 0) -> RecsConfig:
     """Tiny data, one grid point, its own lakehouse, MLflow database and Kafka topic."""
     base = load_recs_config(ROOT / "conf/recommendations.yml", env="local")
+    run = uuid.uuid4().hex[:8]  # topics of their own
     spark = SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory="2g", jars_dir=str(ROOT / ".work/jars"), progress_bar=False, log_level="ERROR")
     return base.model_copy(
         update={
             "platform": PlatformConfig(spark=spark, storage=StorageSettings(root=str(root / "lake"), landing=str(root / "in")), mlflow_tracking_uri=f"sqlite:///{root}/mlflow.db"),
             "generator": base.generator.model_copy(update={"users": 150, "items": 80, "interactions": 6000}),
             "als": base.als.model_copy(update={"max_iter": 8, "grid": {"rank": [8], "regParam": [0.1], "alpha": [10.0]}}),
-            "kafka": base.kafka.model_copy(update={"interactions": base.kafka.interactions.model_copy(update={"name": f"t{uuid.uuid4().hex[:8]}.interactions"})}),
+            "kafka": base.kafka.model_copy(update={"interactions": base.kafka.interactions.model_copy(update={"name": f"t{run}.interactions"}),
+                                                   "inferences": base.kafka.inferences.model_copy(update={"name": f"t{run}.inferences"})}),
             "stream": base.stream.model_copy(update={"trigger_interval": "1 second"}),
             "serving": base.serving.model_copy(update={"api_key_env": "LAKEFORGE_RECS_TEST_KEY", "poll_seconds": 0.5, "port": port}),
         }

@@ -53,7 +53,8 @@ def scored_rows(pipeline: PipelineModel, inputs: list[str], key: str, task: str 
 
 
 def inference_log_rows(model_name: str, version: str, key: str, inputs: list[str], scored_at: datetime | None = None):
-    """Transform: scored rows -> inference log rows. Batch rows carry no per-request latency (null)."""
+    """Transform: scored rows -> inference log rows. Batch rows carry no per-request latency and no
+    ranked outputs (null)."""
 
     def transform(scored: DataFrame) -> DataFrame:
         return scored.select(
@@ -61,6 +62,7 @@ def inference_log_rows(model_name: str, version: str, key: str, inputs: list[str
             F.lit(model_name).alias("model_name"), F.lit(version).alias("model_version"),
             F.col(f"`{key}`").cast("string").alias("entity_id"), inputs_map(inputs).alias("inputs"),
             F.col("prediction"), F.col("score"), F.lit(None).cast("double").alias("latency_ms"),
+            F.lit(None).cast("array<string>").alias("outputs"),
         )
 
     return transform

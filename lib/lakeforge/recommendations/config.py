@@ -22,6 +22,7 @@ class TableNames(StrictModel):
     item_popularity: str = "item_popularity"  # gold: per item and window
     category_popularity: str = "category_popularity"  # gold: per category and window
     user_stats: str = "user_stats"  # gold: per user
+    inference_log: str = "inference_log"  # _system/: what the service answered (monitoring reads it)
 
 
 class RefineSpec(StrictModel):
@@ -93,6 +94,8 @@ class KafkaSpec(StrictModel):
     user_env: str = "LAKEFORGE_KAFKA_USER"
     password_env: str = "LAKEFORGE_KAFKA_PASSWORD"
     interactions: TopicSpec = Field(default_factory=lambda: TopicSpec(name="recs.interactions", partitions=2))
+    # One record per answered GET /recommendations, landed in the inference log by the stream job; null: not logged.
+    inferences: TopicSpec | None = Field(default_factory=lambda: TopicSpec(name="recs.inferences", partitions=2))
 
 
 class StreamSpec(StrictModel):

@@ -1,5 +1,6 @@
-"""The interactions stream job: Kafka -> bronze (raw records), silver (typed, new event ids only),
-quarantine, gold statistics, one audit entry per micro-batch.
+"""The recommender's stream job: the interactions topic -> bronze (raw records), silver (typed, new event
+ids only), quarantine, gold statistics; the service's inference records -> the inference log (a record
+that is not one -> quarantine). One audit entry per micro-batch.
 
 Exactly once across restarts: the checkpoint replays the batch a killed run was in; each Delta append
 is made once per batch id (streaming.sink.MicroBatchAppender), silver also skips event ids it holds,
@@ -21,23 +22,27 @@ from lakeforge.recommendations.config import RecsConfig
 from lakeforge.recommendations.gold import refresh_gold
 from lakeforge.recommendations.interactions import RAW_COLUMNS, count_routed, refine, route
 from lakeforge.recommendations.tables import RecsTables
-from lakeforge.recommendations.topic import ensure_interactions_topic
+from lakeforge.recommendations.topic import ensure_recs_topics
 from lakeforge.streaming.job import stop_between_batches
 from lakeforge.streaming.kafka import spark_options
 from lakeforge.streaming.sink import MicroBatchAppender, committed_rows
 from lakeforge.tables import delta
 from lakeforge.tables.audit import Run, record_run
+from lakeforge.tables.inference import INFERENCE_SCHEMA, MALFORMED, conform, parsed_inferences
 
 JOB = "recs.stream"
 RAW_SCHEMA = StructType([StructField(name, StringType()) for name in RAW_COLUMNS] + [StructField(CORRUPT_RECORD, StringType())])
 
 
 def read_topic(spark: SparkSession, config: RecsConfig) -> DataFrame:
-    """The interactions topic as a stream; the checkpoint, not a consumer group, tracks the offsets."""
+    """The interactions (and inferences) topics as one stream; the checkpoint, not a consumer group,
+    tracks the offsets. A topic added to a running job's subscription is read from its start."""
+    kafka = config.kafka
+    topics = [kafka.interactions.name, *([kafka.inferences.name] if kafka.inferences else [])]
     return (
         spark.readStream.format("kafka")
-        .options(**spark_options(config.kafka))
-        .option("subscribe", config.kafka.interactions.name)
+        .options(**spark_options(kafka))
+        .option("subscribe", ",".join(topics))
         .option("startingOffsets", config.stream.starting_offsets)
         .option("maxOffsetsPerTrigger", config.stream.max_offsets_per_trigger)  # bounds a catch-up batch
         .option("failOnDataLoss", "true")  # offsets gone from Kafka would be a silent gap
@@ -75,6 +80,21 @@ def as_raw_interactions(run_id: str):
     return transform
 
 
+def as_inference_quarantine(run_id: str, table: str):
+    """Records off the inferences topic that are not complete inference records, as quarantine rows."""
+
+    def transform(received: DataFrame) -> DataFrame:
+        return received.select(
+            F.lit(table).alias("_table"), F.array(F.lit("malformed_record")).alias("_reasons"),
+            F.array(F.lit("not an inference record with every required field")).alias("_details"),
+            F.col("payload").alias("_raw_record"), F.lit("kafka").alias("_source"),
+            F.concat_ws("/", "topic", "partition", "offset").alias("_source_ref"), F.lit(run_id).alias("_run_id"),
+            "_ingested_at", F.current_timestamp().alias("_quarantined_at"),
+        )
+
+    return transform
+
+
 class InteractionsBatchWriter:
     """foreachBatch writer of one query run."""
 
@@ -84,24 +104,45 @@ class InteractionsBatchWriter:
         self.bronze = MicroBatchAppender(self.tables.bronze, f"{name}:bronze")
         self.silver = MicroBatchAppender(self.tables.silver, f"{name}:silver")
         self.quarantine = MicroBatchAppender(self.tables.quarantine, f"{name}:quarantine")
+        self.inferences = MicroBatchAppender(self.tables.inference_log, f"{name}:inference_log")
+        self.inference_quarantine = MicroBatchAppender(self.tables.quarantine, f"{name}:quarantine-inferences")
 
     def __call__(self, records: DataFrame, batch_id: int) -> None:
-        bronze = records.transform(as_bronze).persist(StorageLevel.MEMORY_AND_DISK)
+        received = records.transform(as_bronze).persist(StorageLevel.MEMORY_AND_DISK)
         run = Run(job=JOB)
         try:
-            if bronze.isEmpty():
+            per_topic = {row["topic"]: row["count"] for row in received.groupBy("topic").count().collect()}
+            if not per_topic:
                 return
-            self._write(bronze, batch_id, run)
+            kafka = self.config.kafka
+            interactions = F.col("topic") == kafka.interactions.name
+            self._write(received.where(interactions), per_topic.get(kafka.interactions.name, 0), batch_id, run)
+            if kafka.inferences is not None:
+                self._write_inferences(received.where(~interactions), per_topic.get(kafka.inferences.name, 0), batch_id, run)
         except Exception as error:
             record_run(self.spark, self.tables.lakehouse, run, error)
             raise
         finally:
-            bronze.unpersist()
+            received.unpersist()
         record_run(self.spark, self.tables.lakehouse, run)
 
-    def _write(self, bronze: DataFrame, batch_id: int, run: Run) -> None:
+    def _write_inferences(self, received: DataFrame, rows: int, batch_id: int, run: Run) -> None:
+        counts = run.layer("inference_log", "system")
+        counts.read = rows
+        if not rows:
+            return
+        parsed = received.transform(parsed_inferences("payload"))
+        self.inferences.append(conform(parsed.where(~F.col(MALFORMED)), INFERENCE_SCHEMA), batch_id)
+        counts.written = self.committed(self.inferences, batch_id)
+        malformed = parsed.where(F.col(MALFORMED))
+        self.inference_quarantine.append(None if malformed.isEmpty() else malformed.transform(as_inference_quarantine(run.run_id, self.config.tables.inference_log)), batch_id)
+        counts.quarantined = self.committed(self.inference_quarantine, batch_id)
+
+    def _write(self, bronze: DataFrame, rows: int, batch_id: int, run: Run) -> None:
         counts = run.layer("interactions", "bronze")
-        counts.read = bronze.count()
+        counts.read = rows
+        if not rows:
+            return
         self.bronze.append(bronze, batch_id)
         counts.written = self.committed(self.bronze, batch_id)
         typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
@@ -137,7 +178,7 @@ def run_interactions_stream(
     available_now: bool = False,
 ) -> None:
     """Run until `stop` is set or `seconds` pass; available_now: process what the topic holds, then stop."""
-    ensure_interactions_topic(config.kafka)
+    ensure_recs_topics(config.kafka)
     writer = read_topic(spark, config).writeStream.foreachBatch(InteractionsBatchWriter(spark, config))
     writer = writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime=config.stream.trigger_interval)
     query = writer.queryName(f"{config.stream.name}.interactions").option("checkpointLocation", RecsTables.of(config).checkpoint).start()  # exactly-once across restarts

@@ -19,6 +19,7 @@ class RecsTables:
     item_popularity: str
     category_popularity: str
     user_stats: str
+    inference_log: str
     checkpoint: str  # the stream job's; deleting it replays the topic (silver still dedupes by event id)
 
     @classmethod
@@ -34,5 +35,6 @@ class RecsTables:
             item_popularity=lake.gold(names.item_popularity),
             category_popularity=lake.gold(names.category_popularity),
             user_stats=lake.gold(names.user_stats),
+            inference_log=lake.system(names.inference_log),
             checkpoint=lake.checkpoint(config.stream.name, "interactions"),
         )

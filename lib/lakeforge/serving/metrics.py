@@ -51,12 +51,17 @@ class ServiceMetrics:
         self.model_version = Gauge("recs_model_version", "served registered model version per A/B arm", ["variant"], registry=self.registry,
                                    multiprocess_mode="livemax")
         self.events = Counter("recs_events", "interactions applied to live user state", ["origin"], registry=self.registry)
+        self.inferences = Counter("recs_inference_records", "inference log records by what became of them", ["result"], registry=self.registry)
         # labels() takes a lock and builds a key on every call: each request reuses its series' children.
         self._cache_results = {True: self.cache.labels("hit"), False: self.cache.labels("miss")}
         self._series: dict[tuple[str, int], tuple] = {}
 
     def cache_lookup(self, hit: bool) -> None:
         self._cache_results[hit].inc()
+
+    def inference_record(self, result: str) -> None:
+        """delivered (Kafka confirmed), failed (Kafka refused), dropped (never sent: buffer full or shutdown)."""
+        self.inferences.labels(result).inc()
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         series = self._series.get((endpoint, status))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from lakeforge.config.models import read_secret
 from lakeforge.recommendations.config import RecsConfig
 from lakeforge.recommendations.recommend import NewInteraction, Recommendation, recommend
-from lakeforge.recommendations.topic import ensure_interactions_topic
+from lakeforge.recommendations.topic import ensure_recs_topics
 from lakeforge.serving.ab import variant_for
 from lakeforge.serving.cache import UserCache
 from lakeforge.serving.events import EventPublisher, TopicFollower
+from lakeforge.serving.inferences import InferenceLogger
 from lakeforge.serving.live import LiveInteractions
 from lakeforge.serving.metrics import ServiceMetrics
 from lakeforge.serving.registry import ModelSlots, RegistryFollower, ServedModel, local_artifact
@@ -34,6 +36,7 @@ class Service:
     publisher: EventPublisher | None = None
     follower: TopicFollower | None = None
     registry: RegistryFollower | None = None
+    inference_log: InferenceLogger | None = None
 
     def __post_init__(self) -> None:
         self.cache = UserCache(self.config.serving.cache_size)
@@ -52,8 +55,10 @@ class Service:
             self.registry = RegistryFollower(self.slots, use_tracking_uri(self.config.platform), self.config.tracking.registered_model, serving.poll_seconds)
             self.registry.refresh()
             self.registry.start()
-        ensure_interactions_topic(self.config.kafka)
+        ensure_recs_topics(self.config.kafka)
         self.publisher = EventPublisher(self.config.kafka)
+        if self.config.kafka.inferences is not None:
+            self.inference_log = InferenceLogger(self.config.kafka, self.config.kafka.inferences.name, self.config.tracking.registered_model, self.metrics)
         self.follower = TopicFollower(self.config.kafka, lambda record: self.apply(record, "topic"), serving.consumer_poll_seconds)
         self.follower.start(self._replay_from())
 
@@ -62,8 +67,13 @@ class Service:
             self.registry.stop()
         if self.follower:
             self.follower.stop()
+        if self.inference_log:
+            self.inference_log.close()
 
     def recommend(self, user_id: int, k: int) -> tuple[ServedModel, Recommendation]:
+        """The user's top-k from their A/B arm's model (cached until the user, k or model changes), also
+        sent to the inference log."""
+        started = time.perf_counter()
         served = self.slots.for_variant(variant_for(user_id, self.config.serving.ab_salt, self.config.serving.challenger_share))
         if served is None:
             raise NoModelError(f"no model to serve: {self.config.tracking.registered_model} has no champion or challenger alias yet")
@@ -74,6 +84,8 @@ class Service:
         if cached is None:
             cached = recommend(served.model, user_id, k, new)
             self.cache.put(user_id, key, cached)
+        if self.inference_log is not None:
+            self.inference_log.record(user_id, k, served, cached, (time.perf_counter() - started) * 1000)
         return served, cached
 
     def apply(self, record: dict, origin: str) -> None:

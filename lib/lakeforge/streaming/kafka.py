@@ -66,12 +66,14 @@ def spark_options(settings: KafkaSettings) -> dict[str, str]:
 
 
 def ensure_topics(settings: KafkaSettings, timeout: float = 60.0) -> list[str]:
-    """Create the configured topics that do not exist yet; returns the names created.
+    """Create the IoT pipeline's topics that do not exist yet; returns the names created."""
+    return create_missing_topics(settings, [settings.topics.telemetry, settings.topics.dead_letter, settings.topics.alerts], timeout)
 
-    Waits for the broker to answer first, so it can run right after the broker starts.
-    """
+
+def create_missing_topics(settings, specs, timeout: float = 60.0) -> list[str]:
+    """Create the topics (anything with `name` and `partitions`) that do not exist yet; returns the
+    names created. Waits for the broker to answer first, so it can run right after the broker starts."""
     admin = _admin_when_ready(settings, timeout)
-    specs: list[TopicSpec] = [settings.topics.telemetry, settings.topics.dead_letter, settings.topics.alerts]
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1) for spec in specs if spec.name not in existing]
     created = []

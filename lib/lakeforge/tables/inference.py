@@ -2,19 +2,25 @@
 appends to, and monitoring reads.
 
 One row per prediction. Inputs are kept as a string map (feature -> raw value) so one table holds any
-model's rows and a new feature never breaks the schema; monitors cast each feature to its kind.
+model's rows and a new feature never breaks the schema; monitors cast each feature to its kind. A
+ranked answer (the recommender's items) goes to `outputs`.
+
+The serving API sends its records as JSON (`InferenceRecord.to_json`) through Kafka; `parsed_inferences`
+turns that text back into the table's columns.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import reduce
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, MapType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import ArrayType, DoubleType, MapType, StringType, StructField, StructType, TimestampType
 
 from lakeforge.errors import DataError
 from lakeforge.tables import delta
@@ -32,7 +38,10 @@ INFERENCE_SCHEMA = StructType([
     StructField("prediction", DoubleType(), True),  # the class (0/1) or the regression value
     StructField("score", DoubleType(), True),  # classification: probability of the positive class
     StructField("latency_ms", DoubleType(), True),
+    StructField("outputs", ArrayType(StringType()), True),  # a ranked answer, best first (recommendations)
 ])
+MALFORMED = "_malformed"
+WIRE_SCHEMA = StructType([StructField(f.name, StringType() if f.name == "scored_at" else f.dataType, True) for f in INFERENCE_SCHEMA.fields])
 
 LABELS_SCHEMA = StructType([
     StructField("entity_id", StringType(), False),
@@ -53,15 +62,33 @@ class InferenceRecord:
     score: float | None = None
     latency_ms: float | None = None
     entity_id: str | None = None
+    outputs: list[str] | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def as_row(self) -> dict:
         inputs = {key: None if value is None else str(value) for key, value in self.inputs.items()}
         return {**{name: getattr(self, name) for name in INFERENCE_SCHEMA.fieldNames()}, "inputs": inputs}
 
+    def to_json(self) -> bytes:
+        """The record on the wire; scored_at as ISO 8601 with its offset (Spark casts that text back)."""
+        return json.dumps({**self.as_row(), "scored_at": self.scored_at.isoformat()}).encode()
+
 
 def inference_frame(spark: SparkSession, records: Iterable[InferenceRecord]) -> DataFrame:
     return spark.createDataFrame([record.as_row() for record in records], INFERENCE_SCHEMA)
+
+
+def parsed_inferences(payload: str) -> Callable[[DataFrame], DataFrame]:
+    """Transform: rows with a record's JSON text in column `payload` -> those rows plus the table's
+    columns and `_malformed`: true when the text is not a record with every required field."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        parsed = F.from_json(payload, WIRE_SCHEMA)
+        typed = df.select("*", *[parsed[f.name].cast(f.dataType).alias(f.name) for f in INFERENCE_SCHEMA.fields])
+        complete = reduce(lambda a, b: a & b, [F.col(f.name).isNotNull() for f in INFERENCE_SCHEMA.fields if not f.nullable])
+        return typed.withColumn(MALFORMED, ~F.coalesce(complete, F.lit(False)))
+
+    return transform
 
 
 def inputs_map(features: list[str]) -> Column:
