@@ -22,7 +22,8 @@ def test_each_answer_is_logged_once_with_its_items(spark, service, auth, world, 
     users = [3, 4, 5, 3 * 10**8]  # the last is unknown to the model (and gets no events): popular items
     answers = [httpx.get(f"{service}/recommendations/{user}", params={"k": K}, headers=auth, timeout=10).json() for user in users for _ in range(2)]
     raw = Producer(client_options(world.config.kafka))
-    raw.produce(world.config.kafka.inferences.name, value=b'{"request_id": "r1", "model_name": "lakeforge_recs"}')  # no time, version or inputs
+    raw.produce(world.config.kafka.inferences.name, value=b'[{"request_id":"r1","model_name":"lakeforge_recs"}]')  # no time, version or inputs
+    raw.produce(world.config.kafka.inferences.name, value=b"not json")
     raw.flush(10)
 
     # The same topics into a lakehouse of this test's own (the shared world's tables stay as they are).
@@ -43,6 +44,7 @@ def test_each_answer_is_logged_once_with_its_items(spark, service, auth, world, 
     assert {row.inputs["source"] for row in logged if row.entity_id == str(3 * 10**8)} == {"popular"}
 
     quarantine = spark.read.format("delta").load(tables.quarantine).where(F.col("_table") == "inference_log").collect()
-    assert [(list(row._reasons), row._raw_record) for row in quarantine] == [(["malformed_record"], '{"request_id": "r1", "model_name": "lakeforge_recs"}')]
+    assert sorted((list(row._reasons), row._raw_record) for row in quarantine) == [
+        (["malformed_record"], "not json"), (["malformed_record"], '{"request_id":"r1","model_name":"lakeforge_recs"}')]
     layers = read_audit(spark, tables.lakehouse).where(F.col("source") == "inference_log").collect()
-    assert sum(row.rows_read for row in layers) == sum(row.rows_written + row.rows_quarantined for row in layers) >= len(answers) + 1
+    assert sum(row.rows_read for row in layers) == sum(row.rows_written + row.rows_quarantined for row in layers) >= len(answers) + 2

@@ -28,7 +28,7 @@ from lakeforge.streaming.kafka import spark_options
 from lakeforge.streaming.sink import MicroBatchAppender, committed_rows
 from lakeforge.tables import delta
 from lakeforge.tables.audit import Run, record_run
-from lakeforge.tables.inference import INFERENCE_SCHEMA, MALFORMED, conform, parsed_inferences
+from lakeforge.tables.inference import INFERENCE_SCHEMA, MALFORMED, POSITION, RECORD_TEXT, conform, parsed_inferences
 
 JOB = "recs.stream"
 RAW_SCHEMA = StructType([StructField(name, StringType()) for name in RAW_COLUMNS] + [StructField(CORRUPT_RECORD, StringType())])
@@ -81,14 +81,15 @@ def as_raw_interactions(run_id: str):
 
 
 def as_inference_quarantine(run_id: str, table: str):
-    """Records off the inferences topic that are not complete inference records, as quarantine rows."""
+    """Parsed inference records that are not complete records, as quarantine rows (the source reference
+    names the Kafka record and the position in its array)."""
 
-    def transform(received: DataFrame) -> DataFrame:
-        return received.select(
+    def transform(parsed: DataFrame) -> DataFrame:
+        return parsed.select(
             F.lit(table).alias("_table"), F.array(F.lit("malformed_record")).alias("_reasons"),
-            F.array(F.lit("not an inference record with every required field")).alias("_details"),
-            F.col("payload").alias("_raw_record"), F.lit("kafka").alias("_source"),
-            F.concat_ws("/", "topic", "partition", "offset").alias("_source_ref"), F.lit(run_id).alias("_run_id"),
+            F.array(F.lit("not an array of inference records with every required field")).alias("_details"),
+            F.col(RECORD_TEXT).alias("_raw_record"), F.lit("kafka").alias("_source"),
+            F.concat_ws("/", "topic", "partition", "offset", POSITION).alias("_source_ref"), F.lit(run_id).alias("_run_id"),
             "_ingested_at", F.current_timestamp().alias("_quarantined_at"),
         )
 
@@ -126,17 +127,19 @@ class InteractionsBatchWriter:
             received.unpersist()
         record_run(self.spark, self.tables.lakehouse, run)
 
-    def _write_inferences(self, received: DataFrame, rows: int, batch_id: int, run: Run) -> None:
+    def _write_inferences(self, received: DataFrame, messages: int, batch_id: int, run: Run) -> None:
+        """Each message is an array of records: read counts records (a message that is not an array, one)."""
         counts = run.layer("inference_log", "system")
-        counts.read = rows
-        if not rows:
+        if not messages:
             return
-        parsed = received.transform(parsed_inferences("payload"))
+        parsed = received.transform(parsed_inferences("payload")).persist(StorageLevel.MEMORY_AND_DISK)
+        counts.read = parsed.count()
         self.inferences.append(conform(parsed.where(~F.col(MALFORMED)), INFERENCE_SCHEMA), batch_id)
         counts.written = self.committed(self.inferences, batch_id)
         malformed = parsed.where(F.col(MALFORMED))
         self.inference_quarantine.append(None if malformed.isEmpty() else malformed.transform(as_inference_quarantine(run.run_id, self.config.tables.inference_log)), batch_id)
         counts.quarantined = self.committed(self.inference_quarantine, batch_id)
+        parsed.unpersist()
 
     def _write(self, bronze: DataFrame, rows: int, batch_id: int, run: Run) -> None:
         counts = run.layer("interactions", "bronze")

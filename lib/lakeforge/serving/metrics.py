@@ -59,9 +59,9 @@ class ServiceMetrics:
     def cache_lookup(self, hit: bool) -> None:
         self._cache_results[hit].inc()
 
-    def inference_record(self, result: str) -> None:
+    def inference_records(self, result: str, records: int) -> None:
         """delivered (Kafka confirmed), failed (Kafka refused), dropped (never sent: buffer full or shutdown)."""
-        self.inferences.labels(result).inc()
+        self.inferences.labels(result).inc(records)
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         series = self._series.get((endpoint, status))

@@ -5,13 +5,12 @@ One row per prediction. Inputs are kept as a string map (feature -> raw value) s
 model's rows and a new feature never breaks the schema; monitors cast each feature to its kind. A
 ranked answer (the recommender's items) goes to `outputs`.
 
-The serving API sends its records as JSON (`InferenceRecord.to_json`) through Kafka; `parsed_inferences`
-turns that text back into the table's columns.
+The serving API sends its records through Kafka as JSON arrays of `InferenceRecord.wire()` values;
+`parsed_inferences` turns such a message back into one row per record in the table's columns.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from functools import reduce
@@ -40,7 +39,7 @@ INFERENCE_SCHEMA = StructType([
     StructField("latency_ms", DoubleType(), True),
     StructField("outputs", ArrayType(StringType()), True),  # a ranked answer, best first (recommendations)
 ])
-MALFORMED = "_malformed"
+MALFORMED, POSITION, RECORD_TEXT = "_malformed", "_position", "_record_text"
 WIRE_SCHEMA = StructType([StructField(f.name, StringType() if f.name == "scored_at" else f.dataType, True) for f in INFERENCE_SCHEMA.fields])
 
 LABELS_SCHEMA = StructType([
@@ -69,9 +68,9 @@ class InferenceRecord:
         inputs = {key: None if value is None else str(value) for key, value in self.inputs.items()}
         return {**{name: getattr(self, name) for name in INFERENCE_SCHEMA.fieldNames()}, "inputs": inputs}
 
-    def to_json(self) -> bytes:
-        """The record on the wire; scored_at as ISO 8601 with its offset (Spark casts that text back)."""
-        return json.dumps({**self.as_row(), "scored_at": self.scored_at.isoformat()}).encode()
+    def wire(self) -> dict:
+        """The record as JSON-ready values; scored_at as ISO 8601 with its offset (Spark casts that text back)."""
+        return {**self.as_row(), "scored_at": self.scored_at.isoformat()}
 
 
 def inference_frame(spark: SparkSession, records: Iterable[InferenceRecord]) -> DataFrame:
@@ -79,12 +78,17 @@ def inference_frame(spark: SparkSession, records: Iterable[InferenceRecord]) -> 
 
 
 def parsed_inferences(payload: str) -> Callable[[DataFrame], DataFrame]:
-    """Transform: rows with a record's JSON text in column `payload` -> those rows plus the table's
-    columns and `_malformed`: true when the text is not a record with every required field."""
+    """Transform: rows with a JSON array of records in column `payload` -> one row per record (its
+    `_position` in the array) with the table's columns, its own text in `_record_text`, and `_malformed`:
+    true for a record without every required field. Text that is not an array is one malformed row."""
 
     def transform(df: DataFrame) -> DataFrame:
-        parsed = F.from_json(payload, WIRE_SCHEMA)
-        typed = df.select("*", *[parsed[f.name].cast(f.dataType).alias(f.name) for f in INFERENCE_SCHEMA.fields])
+        exploded = df.select("*", F.posexplode_outer(F.from_json(payload, ArrayType(WIRE_SCHEMA))).alias(POSITION, "_record"))
+        record = F.col("_record")
+        typed = exploded.select(
+            *df.columns, POSITION, *[record[f.name].cast(f.dataType).alias(f.name) for f in INFERENCE_SCHEMA.fields],
+            F.coalesce(F.to_json(record), F.col(payload)).alias(RECORD_TEXT),
+        )
         complete = reduce(lambda a, b: a & b, [F.col(f.name).isNotNull() for f in INFERENCE_SCHEMA.fields if not f.nullable])
         return typed.withColumn(MALFORMED, ~F.coalesce(complete, F.lit(False)))
 

@@ -5,16 +5,14 @@ now instead of at its next poll. The smoke test asks the service itself."""
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
 from lakeforge.deployment.config import RecommendationSmokeCase, ServiceSpec
-from lakeforge.deployment.ranking import load_recommender
 from lakeforge.errors import LakeforgeError
 from lakeforge.recommendations.recommend import recommend
+from lakeforge.serving.registry import download_model
 
 POLL_SECONDS = 0.2
 
@@ -38,8 +36,7 @@ class ServiceTarget:
         """Each case's user gets the version's own top-k from the service, once it answers from the version."""
         if not cases:
             return ["no smoke cases configured: a deployment is checked by at least one user with a known answer"]
-        with tempfile.TemporaryDirectory() as folder:
-            model = load_recommender(self.model_name, version, Path(folder)).model
+        model = download_model(self.model_name, version)
         return [failure for case in cases for failure in self.case_failures(version, case, recommend(model, case.user_id, case.k).item_ids)]
 
     def case_failures(self, version: str, case: RecommendationSmokeCase, expected: list[int]) -> list[str]:
