@@ -11,12 +11,13 @@ never raised.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
 
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException
 
 from lakeforge.recommendations.config import KafkaSpec
 from lakeforge.recommendations.recommend import Recommendation
@@ -25,6 +26,7 @@ from lakeforge.serving.registry import ServedModel
 from lakeforge.streaming.kafka import reliable_producer
 from lakeforge.tables.inference import InferenceRecord
 
+log = logging.getLogger(__name__)
 MAX_RECORDS_PER_MESSAGE = 1000  # ~400 KB of JSON, well under the broker's 1 MB message limit
 
 
@@ -53,6 +55,9 @@ class InferenceLogger:
                 self._in_flight += len(batch)
             except BufferError:
                 self.metrics.inference_records("dropped", len(batch))
+            except KafkaException:
+                log.exception("Kafka refused %d inference records for %s", len(batch), self.topic)
+                self.metrics.inference_records("failed", len(batch))
         self.producer.poll(0)  # serves delivery reports of earlier messages
 
     def _as_record(self, at: float, user_id: int, k: int, variant: str, version: str, ranked: Recommendation, latency_ms: float) -> InferenceRecord:
@@ -69,7 +74,10 @@ class InferenceLogger:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.send()
+            try:
+                self.send()
+            except Exception:  # the sender must outlive a bad moment, or the queue would grow without end
+                log.exception("sending inference records to %s failed; retrying in %.1f s", self.topic, self.interval)
 
     def close(self, timeout_seconds: float = 10.0) -> None:
         """Send what is queued (a worker stopping); records still undelivered after the timeout are counted dropped."""
