@@ -99,13 +99,15 @@ class PooledCrossValidator(CrossValidator):
         fold = F.col(fold_col)
 
         def fit_and_score(i: int, j: int) -> tuple[Model, Scores]:
-            model = estimator.fit(dataset.where(fold != i), maps[j])
+            # A copy per fit: fit(data, {}) fits the estimator itself, and concurrent fits of one set of
+            # stage objects race on their Java params (a one-map grid failed with "Cannot parse null string").
+            model = estimator.copy(maps[j]).fit(dataset.where(fold != i))
             return model, evaluator.scores(model.transform(dataset.where(fold == i), maps[j]))
 
         in_thread = inheritable_thread_target(dataset.sparkSession)
         with ThreadPool(self.getParallelism()) as pool:
             # The refit is the biggest fit, so it goes first when the params are already known.
-            refit = pool.apply_async(in_thread(partial(estimator.fit, dataset, maps[0]))) if len(maps) == 1 else None
+            refit = pool.apply_async(in_thread(partial(estimator.copy(maps[0]).fit, dataset))) if len(maps) == 1 else None
             pending = [[pool.apply_async(in_thread(partial(fit_and_score, i, j))) for j in range(len(maps))] for i in range(folds)]
             fitted = [[task.get() for task in row] for row in pending]
             sub_models = [[model for model, _ in row] for row in fitted]
