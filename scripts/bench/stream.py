@@ -51,7 +51,12 @@ from lakeforge.streaming.tables import IotTables
 ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "bench" / "stream"
 SERVICES = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work")) / "services"  # scripts/services/*.sh
-GOALS = {"events_per_second": 20_000, "p95_latency_seconds": 3.0}
+# Issue 20's goals: at 1,000 readings/s offered with all four stages running (bronze, silver, gold
+# windows, alerts), publish -> silver p95 <= 3 s and publish -> alert p95 <= 5 s, without falling behind.
+GOALS = {"readings_per_second": 1000, "silver_p95_seconds": 3.0, "alert_p95_seconds": 5.0}
+STAGES_REQUIRED = ("bronze", "silver", "gold", "alerts")
+STAGES_MEASURED = ("bronze", "silver")  # what this bench runs today; gold and alerts are not measured yet
+CAPACITY_PROBE_RATE = 20_000  # offered events/s of the throughput run: far above what 2 cores carry
 
 
 def bench_config(tag: str, args, folder: str = "lakehouse"):
@@ -384,16 +389,34 @@ def run_pipeline(config, tag: str, args, rate: float) -> dict:
     }
 
 
-def cpu_budget(run: dict) -> dict:
-    """What the goal rate would take: CPU per event of each component in the highest-rate run (each at
-    its busiest, so at its cheapest per event) times the goal rate, against the cores this machine has."""
+def cpu_budget(run: dict, cores: int | None) -> dict:
+    """What the goal rate takes: CPU per event of each component in the highest-rate run (each at its
+    busiest, so at its cheapest per event) times the goal rate, against the cores the machine has."""
     per_event = run["cpu"]["cpu_ms_per_event"] or {}
-    total = sum(per_event.values())
+    total, rate = sum(per_event.values()), GOALS["readings_per_second"]
     return {
         "cpu_ms_per_event_total": round(total, 3),
-        "cores_needed_at_goal_rate": round(total * GOALS["events_per_second"] / 1000, 2),
-        "cores_needed_by_component": {name: round(ms * GOALS["events_per_second"] / 1000, 2) for name, ms in per_event.items()},
-        "cores_available": os.cpu_count(),
+        "cores_needed_at_goal_rate": round(total * rate / 1000, 2),
+        "cores_needed_by_component": {name: round(ms * rate / 1000, 2) for name, ms in per_event.items()},
+        "cores_available": cores,
+    }
+
+
+def goal_report(run: dict, below_capacity: dict | None) -> dict:
+    """The goals and whether the measurements meet them. A goal of all four stages is not met by a run
+    of fewer; alert latency is not measured yet, so that goal is not met either."""
+    at_goal_rate = below_capacity or run
+    latency = at_goal_rate["latency_publish_to_silver_seconds"]
+    all_stages = set(STAGES_REQUIRED) <= set(STAGES_MEASURED)
+    return {
+        **GOALS,
+        "stages_required": list(STAGES_REQUIRED),
+        "stages_measured": list(STAGES_MEASURED),
+        "events_per_second_met": all_stages and at_goal_rate["end_to_end_events_per_second"] >= 0.95 * GOALS["readings_per_second"],
+        "p95_latency_met": all_stages and latency["p95"] is not None and latency["p95"] <= GOALS["silver_p95_seconds"],
+        "alert_p95_latency_met": False,  # not measured: the bench runs no alert stage yet
+        "silver_p95_measured_seconds": latency["p95"],
+        "measured_at_offered_events_per_second": at_goal_rate["offered_events_per_second"],
     }
 
 
@@ -418,8 +441,8 @@ def installed_producers() -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=GOALS["events_per_second"], help="offered events/s, the whole fleet")
-    parser.add_argument("--latency-rate", type=float, default=1000.0, help="offered events/s of a second run, below capacity, for latency (0: skip it)")
+    parser.add_argument("--rate", type=float, default=CAPACITY_PROBE_RATE, help="offered events/s of the throughput run, the whole fleet")
+    parser.add_argument("--latency-rate", type=float, default=GOALS["readings_per_second"], help="offered events/s of a second run, below capacity, for latency (0: skip it)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=10.0, help="publishing before the window (queries starting, JIT)")
     parser.add_argument("--drain", type=float, default=25.0, help="how long to wait after publishing for silver to catch up")
@@ -452,18 +475,11 @@ def main() -> None:
     finally:
         for each in configs:
             delete_topics(each.kafka, topic_names(each))
-    latency = (below_capacity or run)["latency_publish_to_silver_seconds"]
     out = Path(args.out)
     report = {
         "benchmark": "stream: devices -> Mosquitto -> bridge -> Kafka -> Spark bronze -> silver, sustained events/s and publish-to-silver latency",
-        "goals": {
-            "events_per_second": GOALS["events_per_second"],
-            "p95_latency_seconds": GOALS["p95_latency_seconds"],
-            "events_per_second_met": run["end_to_end_events_per_second"] >= GOALS["events_per_second"],
-            "p95_latency_met": latency["p95"] is not None and latency["p95"] <= GOALS["p95_latency_seconds"],
-            "p95_latency_measured_at_offered_events_per_second": (below_capacity or run)["offered_events_per_second"],
-        },
-        "cpu_budget": cpu_budget(run),
+        "goals": goal_report(run, below_capacity),
+        "cpu_budget": cpu_budget(run, os.cpu_count()),
         "machine": {
             "cores": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__,
             "load_average_1min_at_start": round(load_before, 2), "load_average_1min_at_end": round(os.getloadavg()[0], 2),
