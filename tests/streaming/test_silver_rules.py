@@ -2,7 +2,9 @@
 quarantine rows (test_pipeline.py), warn rules keep the rows and record the count, table-level drop
 rules quarantine the micro-batch, fail rules stop the job before the micro-batch is committed."""
 
+import json
 import logging
+from datetime import datetime
 
 import pytest
 from pyspark.sql import functions as F
@@ -11,7 +13,8 @@ from lakeforge.config.models import ExpectationRule
 from lakeforge.streaming.config import AvailableNow, Faults
 from lakeforge.streaming.job import run_stream
 from lakeforge.streaming.readings import Manifest, fleet_messages
-from lakeforge.streaming.silver import micro_batch_rules
+from lakeforge.quality.expectations import split_valid_and_quarantined
+from lakeforge.streaming.silver import micro_batch_rules, refine_telemetry
 from lakeforge.streaming.simulator import produce_kafka
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables import delta
@@ -35,6 +38,49 @@ def stream_with(spark, make_config, *rules: ExpectationRule) -> tuple:
     readings = [message.reading for tick in ticks for message in tick]
     assert len(readings) == DEVICES * READINGS
     return config, readings
+
+
+def refined_stream(spark, tmp_path, records: list[tuple[str | None, dict]], silver) -> tuple:
+    """(record key, payload) pairs, as the bronze columns at offsets 0, 1, ..., refined as a stream
+    (replays are dropped by streaming state); returns (valid rows, rejected rows)."""
+    at = datetime(2026, 1, 1)
+    rows = [(key, json.dumps(payload).encode(), "t", 0, offset, at, at) for offset, (key, payload) in enumerate(records)]
+    schema = "device_key string, value binary, topic string, partition int, offset bigint, kafka_timestamp timestamp, _ingested_at timestamp"
+    spark.createDataFrame(rows, schema).coalesce(1).write.parquet(str(tmp_path / "bronze"))
+    name = f"refined_{tmp_path.name.replace('-', '_')}"
+    refined = refine_telemetry(spark.readStream.schema(schema).parquet(str(tmp_path / "bronze")), silver, "run")
+    refined.writeStream.format("memory").queryName(name).trigger(availableNow=True).start().awaitTermination()
+    valid, rejected = split_valid_and_quarantined(spark.table(name))
+    return valid.collect(), rejected.collect()
+
+
+def reading(device: str, seq: int, **values) -> dict:
+    return {"device_id": device, "seq": seq, "event_time": "2026-01-01T00:00:00.000", "temperature": 20.0, "humidity": 50.0, **values}
+
+
+def test_a_rejected_reading_never_displaces_a_valid_one_of_the_same_device_and_seq(spark, iot_services, tmp_path):
+    """Whichever a micro-batch sees first: a reading sent under another device's record key and an
+    out-of-range reading go to quarantine, and the valid reading of their (device_id, seq) reaches silver."""
+    records = [
+        ("dev-0001", reading("dev-0002", 5, temperature=99.0)),  # dev-0001 claiming to be dev-0002
+        ("dev-0002", reading("dev-0002", 5)),
+        ("dev-0001", reading("dev-0001", 7, humidity=140.0)),
+        ("dev-0001", reading("dev-0001", 7, humidity=51.0)),  # the corrected re-send
+        ("dev-0002", reading("dev-0002", 5)),  # a replay
+        (None, reading("dev-0003", 1)),  # no record key: nothing to check it against
+    ]
+    valid, rejected = refined_stream(spark, tmp_path, records, iot_services.stream.silver)
+    got = sorted((row["device_id"], row["seq"], row["temperature"], row["humidity"], row["_source_ref"]) for row in valid)
+    assert got == [("dev-0001", 7, 20.0, 51.0, "t/0/3"), ("dev-0002", 5, 20.0, 50.0, "t/0/1"), ("dev-0003", 1, 20.0, 50.0, "t/0/5")]
+    reasons = sorted((row["_source_ref"], tuple(row["_failed_rules"]), tuple(row["_failure_details"])) for row in rejected)
+    assert [(ref, rules) for ref, rules, _ in reasons] == [("t/0/0", ("record_key_mismatch",)), ("t/0/2", ("humidity_range",))]
+    assert reasons[0][2] == ("record key 'dev-0001' is not the device_id 'dev-0002'",)
+
+
+def test_record_keys_go_unchecked_when_no_column_is_named(spark, iot_services, tmp_path):
+    silver = iot_services.stream.silver.model_copy(update={"record_key_column": None})
+    valid, rejected = refined_stream(spark, tmp_path, [("gateway-1", reading("dev-0002", 5))], silver)
+    assert [row["device_id"] for row in valid] == ["dev-0002"] and rejected == []
 
 
 def audit_of(spark, config):

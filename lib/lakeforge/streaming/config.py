@@ -111,6 +111,10 @@ class SilverSettings(StrictModel):
     # A (device_id, seq) seen again within this much event time is a duplicate; older arrivals are
     # dropped and counted in the progress table (rows_dropped_by_watermark).
     watermark: str = "10 minutes"
+    # The payload column each Kafka record's key must equal: a reading sent under another device's key
+    # is quarantined (as the bridge refuses it on MQTT) instead of displacing that device's own reading.
+    # null when producers key records otherwise (by gateway, or not at all).
+    record_key_column: str | None = "device_id"
 
 
 class GoldSettings(StrictModel):

@@ -28,7 +28,7 @@ from lakeforge.quality.expectations import (
     tag_rule_failures,
     validate_with_gx,
 )
-from lakeforge.quality.failures import is_malformed
+from lakeforge.quality.failures import FAILED_RULES, RowFailure, is_malformed, quote_value, record_failures
 from lakeforge.streaming.config import SilverSettings
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
 from lakeforge.tables import delta
@@ -36,6 +36,8 @@ from lakeforge.tables import delta
 log = logging.getLogger(__name__)
 
 KAFKA_TIMESTAMP = "_kafka_timestamp"
+RECORD_KEY = "_record_key"  # the Kafka record's key, checked against the payload (record_key_column)
+KEY_MISMATCH = "record_key_mismatch"
 SILVER_BATCH = "_silver_batch"  # the silver micro-batch that wrote the row (joins the progress table)
 
 
@@ -50,6 +52,7 @@ def with_kafka_metadata(run_id: str) -> Callable[[DataFrame], DataFrame]:
             F.lit(run_id).alias("_run_id"),
             "_ingested_at",
             F.col("kafka_timestamp").alias(KAFKA_TIMESTAMP),
+            F.col("device_key").alias(RECORD_KEY),
         )
 
     return transform
@@ -72,16 +75,31 @@ def parse_payload(fields: list[str]) -> Callable[[DataFrame], DataFrame]:
     return transform
 
 
+def tag_record_key_mismatch(column: str | None) -> Callable[[DataFrame], DataFrame]:
+    """Fail rows whose Kafka record key is set and differs from the payload's `column` (None: no check)."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        if column is None:
+            return df
+        mismatch = F.col(RECORD_KEY).isNotNull() & F.col(column).isNotNull() & (F.col(RECORD_KEY) != F.col(column))
+        detail = F.concat(F.lit("record key "), quote_value(F.col(RECORD_KEY)), F.lit(f" is not the {column} "), quote_value(F.col(column)))
+        return df.transform(record_failures([RowFailure(KEY_MISMATCH, ~is_malformed(df) & mismatch, detail)]))
+
+    return transform
+
+
 def drop_replays(watermark: str) -> Callable[[DataFrame], DataFrame]:
     """Keep the first arrival of each (device_id, seq) seen within `watermark` of event time.
 
-    Rows without a key cannot be replays of anything: each keeps a key of its own (its Kafka position),
-    so it reaches quarantine. Rows older than the watermark are dropped by Spark and counted in the
-    progress table (rows_dropped_by_watermark).
+    Only rows that passed the row rules claim their (device_id, seq): a rejected reading (unkeyed, out
+    of range, sent under another device's key) keeps a key of its own, its Kafka position, so it reaches
+    quarantine and never displaces a valid reading of that key, whichever a micro-batch sees first.
+    Rows older than the watermark are dropped by Spark and counted in the progress table
+    (rows_dropped_by_watermark).
     """
 
     def transform(df: DataFrame) -> DataFrame:
-        keyed = F.col("device_id").isNotNull() & F.col("seq").isNotNull()
+        keyed = F.col("device_id").isNotNull() & F.col("seq").isNotNull() & (F.size(FAILED_RULES) == 0)
         return (
             df.withColumn("_dedupe_key", F.when(keyed, F.concat_ws("/", "device_id", "seq")).otherwise(F.concat(F.lit("kafka:"), "_source_ref")))
             .withColumn("_event_time", F.coalesce("event_time", KAFKA_TIMESTAMP))
@@ -99,6 +117,7 @@ def refine_telemetry(bronze: DataFrame, settings: SilverSettings, run_id: str) -
         .transform(parse_payload(list(settings.columns)))
         .transform(cleanse_columns(settings.columns))
         .transform(tag_rule_failures(settings.expectations))
+        .transform(tag_record_key_mismatch(settings.record_key_column))
         .transform(drop_replays(settings.watermark))
     )
 
