@@ -1,5 +1,6 @@
-# The model-serving API (`lakeforge serve`: FastAPI under uvicorn), as run by the ECS service that
-# `lakeforge deploy run --target aws` updates. Build from the repository root:
+# The recommendations API (`lakeforge serve`: FastAPI under uvicorn), as run by the ECS service that
+# `lakeforge deploy run --model recs --target aws` updates: it serves the S3 archive its task gets in
+# LAKEFORGE_MODEL_URI. Build from the repository root:
 #   podman build -f docker/serving.Dockerfile -t lakeforge-serving:$(git rev-parse --short HEAD) .
 # Configuration and secrets come from the environment at run time (LAKEFORGE_*, MLFLOW_TRACKING_URI,
 # AWS_* or the task role); none are baked into the image.
@@ -9,11 +10,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-
-# The churn pipeline is a Spark model: the serving process scores it in a local JVM.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends openjdk-17-jre-headless=17.* \
-    && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 lakeforge \
     && useradd --system --uid 10001 --gid lakeforge --create-home --home-dir /home/lakeforge lakeforge

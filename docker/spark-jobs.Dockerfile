@@ -2,6 +2,7 @@
 # Kubernetes or ECS. Build from the repository root:
 #   podman build -f docker/spark-jobs.Dockerfile -t lakeforge-jobs:$(git rev-parse --short HEAD) .
 # Run, e.g.: lakeforge-jobs spark-submit jobs/deploy_model.py --model churn --target aws --env cluster
+# The aws target's scheduled task runs `spark-submit jobs/score_churn.py` in it with LAKEFORGE_MODEL_URI.
 # Configuration and secrets come from the environment at run time; none are baked into the image.
 FROM apache/spark:4.0.0-scala2.13-java17-python3-ubuntu
 

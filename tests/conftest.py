@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from aws_stack import aws_emulator, aws_stack  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("LAKEFORGE_WORK", ROOT / ".work"))

@@ -5,9 +5,6 @@ AWS emulator on loopback."""
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +24,6 @@ from lakeforge.training.sample_data import telco_frame, write_csv
 from lakeforge.training.tracking import pip_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
-MOTO_PORT = int(os.environ.get("LAKEFORGE_MOTO_PORT", "55500"))
 FEATURES = {"weak": ["MonthlyCharges"], "good": ["tenure", "MonthlyCharges", "Contract"], "shuffled": ["tenure", "MonthlyCharges", "Contract"]}
 names = (f"churn_{n}" for n in itertools.count(1))
 
@@ -121,33 +117,3 @@ def workspace(tmp_path_factory, spark) -> Workspace:
 def model_name() -> str:
     """A registered model of its own for each test, so aliases never leak between tests."""
     return next(names)
-
-
-def moto_running() -> bool:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{MOTO_PORT}/moto-api/", timeout=2)
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def aws_emulator():
-    """moto on 127.0.0.1 (scripts/services/moto.sh), started if it is not running (and then stopped
-    again), emptied first; the standard AWS variables point boto3 at it with dummy credentials."""
-    started = not moto_running()
-    if started:
-        subprocess.run(["bash", str(ROOT / "scripts/services/moto.sh"), "up"], check=True, env={**os.environ, "LAKEFORGE_MOTO_PORT": str(MOTO_PORT)})
-    # The stack's names are fixed per stage: resources left by an earlier session would collide.
-    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{MOTO_PORT}/moto-api/reset", method="POST"), timeout=10)
-    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")}
-    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{MOTO_PORT}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="eu-west-1", AWS_REGION="eu-west-1")
-    yield f"http://127.0.0.1:{MOTO_PORT}"
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    if started:
-        subprocess.run(["bash", str(ROOT / "scripts/services/moto.sh"), "down"], check=True, env={**os.environ, "LAKEFORGE_MOTO_PORT": str(MOTO_PORT)})

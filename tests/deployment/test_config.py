@@ -62,10 +62,24 @@ def test_the_recommender_entry_loads_as_a_ranking_deployment():
 @pytest.mark.parametrize(("section", "value", "message"), [
     ("evaluation", {"data": {"path": "/tmp/x.csv", "label": "y"}}, r"task recommendation needs .* in \['evaluation'\]"),
     ("smoke", [{"name": "row", "row": {"a": 1}, "prediction": 1.0}], r"task recommendation needs .* in \['smoke'\]"),
-    ("target", "aws", "the aws target deploys classification models"),
 ])
 def test_a_recommender_with_classification_sections_is_refused(section, value, message):
     document = churn_document()
     document["models"]["recs"][section] = value
     with pytest.raises(ConfigError, match=message):
         load_model(DeploymentConfig, document, origin="test")
+
+
+def test_on_aws_the_recommender_is_a_service_and_batch_scoring_a_schedule():
+    document = churn_document()
+    churn, recs = document["models"]["churn"], document["models"]["recs"]
+    assert churn["aws"]["ecs"]["schedule"] and recs["aws"]["ecs"]["service"]
+    swapped = {**document, "models": {"churn": {**churn, "aws": recs["aws"]}, "recs": {**recs, "aws": churn["aws"]}}}
+    with pytest.raises(ConfigError, match=r"lakeforge_churn: on aws the recommender runs as an ECS service .* a classification model as a scheduled scoring task"):
+        load_model(DeploymentConfig, swapped, origin="test")
+    both = {**recs["aws"]["ecs"], "schedule": churn["aws"]["ecs"]["schedule"]}
+    neither = {key: value for key, value in recs["aws"]["ecs"].items() if key != "service"}
+    for ecs in (both, neither):
+        recs["aws"]["ecs"] = ecs
+        with pytest.raises(ConfigError, match="set exactly one of service .* and schedule"):
+            load_model(DeploymentConfig, document, origin="test")

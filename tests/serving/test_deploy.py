@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aws_stack import aws_spec, running_model_uri
 from mlflow import MlflowClient
 
 from lakeforge.config.loader import load_config
@@ -19,6 +20,7 @@ from lakeforge.recommendations.recommend import recommend
 from lakeforge.recommendations.tracking import log_recommender
 from lakeforge.recommendations.train import read_categories, read_interactions, train_recommender
 from lakeforge.serving.ab import variant_for
+from lakeforge.serving.registry import ModelSlots, archived_artifact
 from recommendations.world import API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,10 +62,10 @@ def smoke_users(world) -> list[int]:
     return [int(counts.index[0]), int(counts.index[1])]  # test_api posts events for index[3]
 
 
-def deploy(spark, world, service, smoke_users):
+def deploy(spark, world, service, smoke_users, **overrides):
     """conf/deployment.yml's recs entry, enabled, on the world's lakehouse, registry and service."""
     document = load_config(ROOT / "conf/deployment.yml", DeploymentConfig, env="local").model("recs")
-    spec = document.model_copy(update={
+    spec = document.model_copy(update={**overrides,
         "registered_model": world.config.tracking.registered_model, "run_mode": "enabled", "experiment": "recs-deployment-tests",
         "evaluation": document.evaluation.model_copy(update={"interactions_table": world.config.tables.interactions}),
         "gate": document.gate.model_copy(update={"data": document.gate.data.model_copy(update={"min_rows": 500})}),
@@ -130,3 +132,23 @@ def test_a_failed_smoke_test_rolls_the_service_back(spark, service, world, regis
     serving = world.config.serving
     challenger_arm = next(user for user in range(1, 10**4) if variant_for(user, serving.ab_salt, serving.challenger_share) == "challenger")
     assert served_version(service, challenger_arm) == weak_version  # the rolled-back version left the A/B arm too
+
+
+def test_on_aws_the_recommender_runs_as_an_ecs_service_serving_its_s3_archive(spark, service, world, registry, versions, smoke_users, aws_stack):
+    """The ECS service's task gets the version's archive in LAKEFORGE_MODEL_URI; the API, given it as
+    serving.artifact_uri, serves that version's own ranking (the emulator runs no containers, so the
+    archive is loaded here as the container loads it)."""
+    weak_version, good_version = versions
+    set_aliases(registry, champion=weak_version, challenger=good_version, previous=None)
+    spec = aws_spec(aws_stack, registry.model_name, online=True)
+
+    decisions, _ = deploy(spark, world, service, smoke_users, target="aws", aws=spec)
+    assert steps(decisions) == [("validate", "passed"), ("promote", "promoted"), ("deploy", "deployed")]
+    _, environment = running_model_uri(aws_stack, spec)
+    assert environment["LAKEFORGE_MODEL_URI"] == f"s3://{aws_stack['ModelBucketName']}/models/{registry.model_name}/{good_version}/model.tar.gz"
+
+    slots = ModelSlots()
+    archived_artifact(slots, environment["LAKEFORGE_MODEL_URI"])
+    served = slots.for_variant("champion")
+    assert slots.versions() == {"champion": good_version}
+    assert [recommend(served.model, user, 10).item_ids for user in smoke_users] == [recommend(world.result.model, user, 10).item_ids for user in smoke_users]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
+from lakeforge.archives import MODEL_URI_ENV
 from lakeforge.commands import add_common, kind_parser, load_args_config, session_for
 
 DEFAULT_CONF = "conf/deployment.yml"
@@ -66,10 +68,10 @@ def cmd_log(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from lakeforge.deployment.scoring import score_with_champion
+    from lakeforge.deployment.scoring import score_batch
 
     config = load(args)
-    result = score_with_champion(session_for(config), config, args.kind)
+    result = score_batch(session_for(config), config, args.kind, args.model_uri)
     logged = f" (logged in {result.inference_log})" if result.inference_log else ""
     print(f"scored {result.rows} rows with {args.kind} version {result.model_version} into {result.table}{logged}")
     return 0
@@ -107,7 +109,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     log.add_argument("--json", action="store_true")
     log.set_defaults(handler=cmd_log)
 
-    score = kind_parser(commands, "score", "churn", help="batch-score the configured data with models:/<model>@champion into gold",
+    score = kind_parser(commands, "score", "churn", help="batch-score the configured data with models:/<model>@champion (or --model-uri) into gold",
                         verb_help="batch scoring with a model's champion")
     add_common(score, DEFAULT_CONF)
+    score.add_argument("--model-uri", default=os.environ.get(MODEL_URI_ENV) or None,
+                       help=f"score with this S3 model archive (what the aws target deploys; default ${MODEL_URI_ENV}) instead of the champion")
     score.set_defaults(handler=cmd_score)

@@ -99,24 +99,42 @@ class ServiceSpec(StrictModel):
     wait_seconds: float = Field(default=30, gt=0)
 
 
+class ScheduleSpec(StrictModel):
+    """An EventBridge rule that starts the model's task on a schedule: batch scoring."""
+
+    rule: str  # the rule's name
+    expression: str = "cron(0 3 * * ? *)"  # EventBridge schedule expression: cron(...) or rate(...)
+    role_arn: str  # the role EventBridge starts the task as (ecs:RunTask on the family, iam:PassRole)
+    command: list[str] = Field(default_factory=lambda: ["lakeforge", "score", "churn"], min_length=1)
+
+
 class EcsSpec(StrictModel):
-    """An ECS (Fargate) service running the serving image; each model version is a task definition
-    revision whose container gets the version's S3 artifact in LAKEFORGE_MODEL_URI."""
+    """ECS (Fargate) tasks running a model version: each version is a task definition revision whose
+    container gets the version's S3 archive in LAKEFORGE_MODEL_URI. An online model runs as a service
+    (`service`: the serving image), a batch-scoring model as a task started on a `schedule` (the Spark
+    jobs image); exactly one of the two."""
 
     cluster: str
-    service: str
     family: str  # task definition family
-    image: str  # the serving image in ECR (docker/serving.Dockerfile)
+    image: str  # in ECR: docker/serving.Dockerfile's for a service, docker/spark-jobs.Dockerfile's for a schedule
     execution_role_arn: str  # pulls the image, writes logs
     task_role_arn: str  # reads the model artifacts
     subnets: list[str] = Field(min_length=1)
     security_groups: list[str] = Field(default_factory=list)
     cpu: str = "512"
     memory: str = "1024"
+    service: str | None = None  # the ECS service's name
     container_port: int = 8000
     desired_count: int = Field(default=1, ge=1)
     # How long to wait for the service to be stable (tasks running, health checks passing); 0: do not wait.
     wait_minutes: float = Field(default=10, ge=0)
+    schedule: ScheduleSpec | None = None
+
+    @model_validator(mode="after")
+    def _service_or_schedule(self) -> EcsSpec:
+        if (self.service is None) == (self.schedule is None):
+            raise ValueError(f"ecs family {self.family}: set exactly one of service (online serving) and schedule (batch scoring)")
+        return self
 
 
 class AwsSpec(StrictModel):
@@ -159,10 +177,11 @@ class ModelDeployment(StrictModel):
             raise ValueError(f"{self.registered_model}: task {self.task} needs {expected} in {wrong}")
         if ranking and self.scoring is not None:
             raise ValueError(f"{self.registered_model}: batch scoring (scoring) is for classification models")
-        if ranking and self.target == "aws":
-            raise ValueError(f"{self.registered_model}: the aws target deploys classification models; deploy the recommender to local (its service)")
         if self.target == "aws" and self.aws is None:
-            raise ValueError(f"{self.registered_model}: target aws needs an aws section (bucket, ecs service)")
+            raise ValueError(f"{self.registered_model}: target aws needs an aws section (bucket, ecs)")
+        if self.aws is not None and (self.aws.ecs.service is not None) != ranking:
+            raise ValueError(f"{self.registered_model}: on aws the recommender runs as an ECS service (aws.ecs.service) and a "
+                             f"{self.task} model as a scheduled scoring task (aws.ecs.schedule)")
         if self.run_mode == "enabled" and not self.smoke:
             raise ValueError(f"{self.registered_model}: run_mode enabled needs at least one smoke case")
         return self

@@ -1,4 +1,5 @@
-"""Batch scoring with the champion: `models:/NAME@champion` over the configured data, predictions
+"""Batch scoring over the configured data with the champion (`models:/NAME@champion`) or with the S3
+archive a deployment put in LAKEFORGE_MODEL_URI (the scheduled ECS task of the aws target): predictions
 appended to a gold Delta table with the version that made them, and to the inference log that
 monitoring reads."""
 
@@ -15,6 +16,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lakeforge.archives import fetch_model_url
 from lakeforge.deployment.config import DeploymentConfig
 from lakeforge.deployment.evaluation import load_model_folder
 from lakeforge.deployment.registry import CHAMPION, ModelRegistry
@@ -73,20 +75,32 @@ def at_or_now(at: datetime | None) -> Column:
     return F.lit(at).cast("timestamp") if at else F.current_timestamp()
 
 
-def score_with_champion(spark: SparkSession, config: DeploymentConfig, model: str) -> ScoringResult:
+def fetch_scoring_model(registered_model: str, model_uri: str | None, folder: Path) -> tuple[str, Path]:
+    """(version, model folder): the S3 archive `model_uri` (checked against its recorded SHA-256), else
+    the registry's champion."""
+    if model_uri:
+        fetched = fetch_model_url(model_uri, folder)
+        if fetched.name not in (None, registered_model):
+            raise LakeforgeError(f"{model_uri} holds {fetched.name} version {fetched.version}, not {registered_model}")
+        return fetched.version or model_uri, fetched.folder
+    version = ModelRegistry(registered_model).version_of(CHAMPION)
+    if version is None:
+        raise LakeforgeError(f"{champion_uri(registered_model)} does not exist: deploy a model first (lakeforge deploy run)")
+    return version, Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{registered_model}/{version}", dst_path=str(folder)))
+
+
+def score_batch(spark: SparkSession, config: DeploymentConfig, model: str, model_uri: str | None = None) -> ScoringResult:
     spec = config.model(model)
     if spec.scoring is None:
         raise LakeforgeError(f"model {model!r} has no scoring section in the deployment config (data, output_table, key)")
     use_tracking_uri(config.platform)
-    version = ModelRegistry(spec.registered_model).version_of(CHAMPION)
-    if version is None:
-        raise LakeforgeError(f"{champion_uri(spec.registered_model)} does not exist: deploy a model first (lakeforge deploy run --model {model})")
     lake = Lakehouse(config.platform.storage.root)
     table, log = lake.gold(spec.scoring.output_table), lake.system(spec.scoring.inference_log) if spec.scoring.inference_log else None
     frame, _ = read_data(spark, spec.scoring.data, config.platform.storage.root)
     key, scored_at = spec.scoring.key, datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory() as folder:
-        loaded = load_model_folder(version, Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{spec.registered_model}/{version}", dst_path=folder)))
+        version, path = fetch_scoring_model(spec.registered_model, model_uri, Path(folder))
+        loaded = load_model_folder(version, path)
         scored = frame.transform(scored_rows(loaded.pipeline, loaded.inputs, key, spec.task)).persist()  # scored once, written twice
         try:
             delta.append(scored.select(F.col(f"`{key}`"), F.col("score").alias("probability"), F.col("prediction"),

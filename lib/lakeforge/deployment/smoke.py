@@ -10,6 +10,7 @@ from lakeforge.deployment.config import SmokeCase
 from lakeforge.deployment.evaluation import LoadedModel
 
 CASE = "__case"
+NO_USER_CASES = "no smoke cases configured: a deployment is checked by at least one user with a known answer"
 
 
 def case_frame(spark: SparkSession, cases: list[SmokeCase], schema: StructType) -> DataFrame:

@@ -112,6 +112,8 @@ class ServingSpec(StrictModel):
     api_key_env: str = "LAKEFORGE_RECS_API_KEY"
     # A folder written by `lakeforge recs train --export` served as champion instead of the registry.
     artifact_dir: str | None = None
+    # Or the S3 model archive a deployment uploaded (the ECS task's LAKEFORGE_MODEL_URI), served as champion.
+    artifact_uri: str | None = None
     poll_seconds: float = Field(default=5.0, gt=0)  # how often the registry's aliases are checked
     challenger_share: float = Field(default=0.2, ge=0, le=1)
     ab_salt: str = "recs-ab-1"  # changing it reshuffles users between variants
@@ -121,6 +123,12 @@ class ServingSpec(StrictModel):
     consumer_poll_seconds: float = Field(default=0.2, gt=0)
     # A starting worker replays the topic from the served models' data end, but never more than this.
     replay_seconds: float = Field(default=86_400, ge=0)
+
+    @model_validator(mode="after")
+    def _one_model_source(self) -> ServingSpec:
+        if self.artifact_dir and self.artifact_uri:
+            raise ValueError("serving: set artifact_dir (an exported folder) or artifact_uri (an S3 archive), not both")
+        return self
 
 
 class RecsConfig(StrictModel):

@@ -1,5 +1,5 @@
 """The served models: one per A/B arm, following the registered model's `champion` and `challenger`
-aliases (or one local artifact folder), swapped in place so no request sees a half-loaded model."""
+aliases (or one exported folder or S3 archive), swapped in place so no request sees a half-loaded model."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from lakeforge.archives import fetch_model_url
 from lakeforge.recommendations.artifact import FactorModel, find_artifact
 from lakeforge.recommendations.config import VARIANTS
 
@@ -123,6 +125,14 @@ class RegistryFollower:
                 self.refresh()
             except Exception:  # a registry hiccup must not stop the polling; the loaded models keep serving
                 log.exception("checking the registry for %s failed; serving %s", self.name, self.slots.versions())
+
+
+def archived_artifact(slots: ModelSlots, url: str) -> None:
+    """Serve the S3 archive a deployment uploaded as champion, once its bytes match their SHA-256."""
+    with tempfile.TemporaryDirectory() as folder:
+        fetched = fetch_model_url(url, Path(folder))
+        model = FactorModel.load(find_artifact(str(fetched.folder)))
+    slots.put(ServedModel(variant="champion", version=fetched.version or url, model=model))
 
 
 def local_artifact(slots: ModelSlots, folder: str) -> None:

@@ -17,7 +17,7 @@ from lakeforge.serving.events import EventPublisher, TopicFollower
 from lakeforge.serving.inferences import InferenceLogger
 from lakeforge.serving.live import LiveInteractions
 from lakeforge.serving.metrics import ServiceMetrics
-from lakeforge.serving.registry import ModelSlots, RegistryFollower, ServedModel, local_artifact
+from lakeforge.serving.registry import ModelSlots, RegistryFollower, ServedModel, archived_artifact, local_artifact
 from lakeforge.tracking import use_tracking_uri
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class Service:
         serving = self.config.serving
         if serving.artifact_dir:
             local_artifact(self.slots, serving.artifact_dir)
+        elif serving.artifact_uri:
+            archived_artifact(self.slots, serving.artifact_uri)
         else:
             self.registry = RegistryFollower(self.slots, use_tracking_uri(self.config.platform), self.config.tracking.registered_model, serving.poll_seconds)
             self.registry.refresh()

@@ -26,7 +26,7 @@ def aws_target(spark: SparkSession, spec: ModelDeployment) -> Target:
     from lakeforge.deployment.targets.aws import AwsTarget  # boto3 only when AWS is the target
 
     if spec.aws is None:
-        raise LakeforgeError(f"{spec.registered_model}: target aws needs an aws section in the deployment config (bucket, ecs service)")
+        raise LakeforgeError(f"{spec.registered_model}: target aws needs an aws section in the deployment config (bucket, ecs)")
     return AwsTarget(spark, spec.registered_model, spec.aws)
 
 

@@ -1,22 +1,27 @@
-"""An ECS service per model: one task definition revision per model version, so moving to a version
-(or back) is one UpdateService and ECS replaces the tasks with a rolling deployment."""
+"""ECS tasks per model: one task definition revision per model version, so moving to a version (or
+back) is one UpdateService (a rolling deployment) or one new target of the schedule's rule."""
 
 from __future__ import annotations
 
+from lakeforge.archives import MODEL_URI_ENV
 from lakeforge.deployment.config import EcsSpec
 
-MODEL_URI_ENV, MODEL_VERSION_ENV = "LAKEFORGE_MODEL_URI", "LAKEFORGE_MODEL_VERSION"
-CONTAINER = "serving"
+MODEL_VERSION_ENV = "LAKEFORGE_MODEL_VERSION"
 SCANNED_REVISIONS = 50  # the newest revisions searched for a version's task definition
 
 
 def container_definition(spec: EcsSpec, version: str, model_data_url: str) -> dict:
-    return {
-        "name": CONTAINER,
+    container = {
+        "name": "serving" if spec.service else "scoring",
         "image": spec.image,
         "essential": True,
-        "portMappings": [{"containerPort": spec.container_port}],
         "environment": [{"name": MODEL_URI_ENV, "value": model_data_url}, {"name": MODEL_VERSION_ENV, "value": version}],
+    }
+    if spec.schedule:
+        return {**container, "command": spec.schedule.command}
+    return {
+        **container,
+        "portMappings": [{"containerPort": spec.container_port}],
         # The image's HEALTHCHECK, restated: ECS ignores Docker's.
         "healthCheck": {"command": ["CMD-SHELL", f"python -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{spec.container_port}/health')\""],
                         "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60},
@@ -90,3 +95,39 @@ def withdraw_service(ecs, spec: EcsSpec) -> None:
     if describe_service(ecs, spec) is not None:
         ecs.update_service(cluster=spec.cluster, service=spec.service, desiredCount=0)
         ecs.delete_service(cluster=spec.cluster, service=spec.service)
+
+
+TASK_TARGET_ID = "lakeforge-task"  # the rule's one target
+
+
+def point_schedule(events, ecs, spec: EcsSpec, task_definition: str) -> None:
+    """Create or update the rule and make its one target start this task definition."""
+    schedule = spec.schedule
+    cluster_arn = ecs.describe_clusters(clusters=[spec.cluster])["clusters"][0]["clusterArn"]
+    events.put_rule(Name=schedule.rule, ScheduleExpression=schedule.expression, State="ENABLED",
+                    Description=f"lakeforge: {' '.join(schedule.command)} with the deployed {spec.family}")
+    events.put_targets(Rule=schedule.rule, Targets=[{
+        "Id": TASK_TARGET_ID, "Arn": cluster_arn, "RoleArn": schedule.role_arn,
+        "EcsParameters": {
+            "TaskDefinitionArn": task_definition, "TaskCount": 1, "LaunchType": "FARGATE",
+            "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": spec.subnets, "SecurityGroups": spec.security_groups, "AssignPublicIp": "DISABLED"}},
+        },
+    }])
+
+
+def scheduled_task_definition(events, spec: EcsSpec) -> str | None:
+    """The task definition the schedule's rule starts, or None when there is no such rule or target."""
+    try:
+        targets = events.list_targets_by_rule(Rule=spec.schedule.rule)["Targets"]
+    except events.exceptions.ResourceNotFoundException:
+        return None
+    return next((target["EcsParameters"]["TaskDefinitionArn"] for target in targets if target["Id"] == TASK_TARGET_ID), None)
+
+
+def withdraw_schedule(events, spec: EcsSpec) -> None:
+    if scheduled_task_definition(events, spec) is not None:
+        events.remove_targets(Rule=spec.schedule.rule, Ids=[TASK_TARGET_ID])
+    try:
+        events.delete_rule(Name=spec.schedule.rule)
+    except events.exceptions.ResourceNotFoundException:
+        pass

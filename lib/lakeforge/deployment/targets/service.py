@@ -10,6 +10,7 @@ import time
 import httpx
 
 from lakeforge.deployment.config import RecommendationSmokeCase, ServiceSpec
+from lakeforge.deployment.smoke import NO_USER_CASES
 from lakeforge.errors import LakeforgeError
 from lakeforge.recommendations.recommend import recommend
 from lakeforge.serving.registry import download_model
@@ -35,7 +36,7 @@ class ServiceTarget:
     def smoke_test(self, version: str, cases: list[RecommendationSmokeCase]) -> list[str]:
         """Each case's user gets the version's own top-k from the service, once it answers from the version."""
         if not cases:
-            return ["no smoke cases configured: a deployment is checked by at least one user with a known answer"]
+            return [NO_USER_CASES]
         model = download_model(self.model_name, version)
         return [failure for case in cases for failure in self.case_failures(version, case, recommend(model, case.user_id, case.k).item_ids)]
 
