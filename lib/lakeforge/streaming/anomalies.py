@@ -8,7 +8,7 @@ from datetime import timedelta
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lakeforge.streaming.config import AnomalySettings, KafkaSettings
+from lakeforge.streaming.config import AnomalySettings, KafkaSettings, interval_seconds
 from lakeforge.streaming.kafka import spark_options
 from lakeforge.streaming.sink import MicroBatchAppender
 
@@ -92,26 +92,46 @@ def settings_metrics(settings: AnomalySettings) -> list[str]:
     return sorted({*settings.thresholds, *settings.zscore_metrics, *settings.stuck_metrics})
 
 
+def history_of(silver: DataFrame, keys: DataFrame, settings: AnomalySettings) -> DataFrame | None:
+    """Silver's readings of each device in `keys` (a batch's device_id, seq, event_time) from
+    `history_readings` seqs before the device's first in the batch (within `lookback` of event time when
+    set); None for an empty batch. One action: the bounds that let Delta skip files of older readings."""
+    firsts = keys.groupBy("device_id").agg(F.min("seq").alias("_first_seq"), F.min("event_time").alias("_first_time"))
+    bounds = firsts.agg(F.min("_first_seq").alias("seq"), F.min("_first_time").alias("time")).first()
+    if bounds is None or bounds["seq"] is None:
+        return None
+    depth = settings.history_readings
+    history = silver.where(F.col("seq") >= F.lit(bounds["seq"] - depth))
+    if settings.lookback is not None:
+        history = history.where(F.col("event_time") >= F.lit(bounds["time"] - timedelta(seconds=interval_seconds(settings.lookback))))
+    return (
+        history.join(F.broadcast(firsts), "device_id")
+        .where(F.col("seq") >= F.col("_first_seq") - depth)
+        .drop("_first_seq", "_first_time")
+    )
+
+
+def batch_alerts(silver: DataFrame, keys: DataFrame, settings: AnomalySettings) -> DataFrame | None:
+    """The alerts on the batch's readings (`keys`), each scored against its device's history in silver."""
+    history = history_of(silver, keys, settings)
+    if history is None:
+        return None
+    return score_readings(history, settings).join(keys.select("device_id", "seq").distinct(), ["device_id", "seq"], "left_semi")
+
+
 def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):
     """foreachBatch writer: score the batch's readings against their history in silver, append the
     alerts idempotently, then publish them (at least once; alert_id is the key to dedupe on)."""
-    lookback = _seconds(settings.lookback)
     alerts_table = MicroBatchAppender(alerts_path, f"{app_id}:alerts")
 
     def write(batch: DataFrame, batch_id: int) -> None:
         # The batch is used three times: cached, silver is read once (and counted once in the progress).
         keys = batch.select("device_id", "seq", "event_time").persist()
         try:
-            span = keys.agg(F.min("event_time").alias("first")).first()
-            if span is None or span["first"] is None:
+            alerts = batch_alerts(batch.sparkSession.read.format("delta").load(silver_path), keys, settings)
+            if alerts is None:
                 alerts_table.append(None, batch_id)
                 return
-            history = (
-                batch.sparkSession.read.format("delta").load(silver_path)
-                .where(F.col("event_time") >= F.lit(span["first"] - timedelta(seconds=lookback)))
-                .join(keys.select("device_id").distinct(), "device_id", "left_semi")
-            )
-            alerts = score_readings(history, settings).join(keys.select("device_id", "seq").distinct(), ["device_id", "seq"], "left_semi")
             publish(alerts.persist(), batch_id)
         finally:
             keys.unpersist()
@@ -134,13 +154,3 @@ def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_p
             alerts.unpersist()
 
     return write
-
-
-def _seconds(interval: str) -> float:
-    """'10 minutes' -> 600.0 (the interval strings Spark accepts for watermarks and triggers)."""
-    amount, unit = interval.split()
-    scale = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-    key = unit.rstrip("s")
-    if key not in scale:
-        raise ValueError(f"interval '{interval}': unit '{unit}' is not one of seconds, minutes, hours, days")
-    return float(amount) * scale[key]

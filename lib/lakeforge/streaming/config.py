@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lakeforge.config.loader import load_config
 from lakeforge.config.models import ColumnRule, ExpectationRule, PlatformConfig, StrictModel
@@ -126,6 +126,17 @@ class GoldSettings(StrictModel):
     trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
 
 
+def interval_seconds(interval: str) -> float:
+    """'10 minutes' -> 600.0 (the interval strings Spark accepts for watermarks and triggers)."""
+    amount, _, unit = interval.strip().partition(" ")
+    scale = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+    key = unit.strip().rstrip("s")
+    try:
+        return float(amount) * scale[key]
+    except (KeyError, ValueError):
+        raise ValueError(f"interval '{interval}': expected '<number> <unit>', the unit one of seconds, minutes, hours, days") from None
+
+
 class Threshold(StrictModel):
     min: float | None = None
     max: float | None = None
@@ -144,8 +155,24 @@ class AnomalySettings(StrictModel):
     zscore_metrics: list[str] = Field(default_factory=lambda: list(METRICS))
     stuck_repeats: int = Field(default=10, ge=2)  # identical consecutive readings that mean a stuck sensor
     stuck_metrics: list[str] = Field(default_factory=lambda: ["temperature", "humidity", "pressure"])
-    lookback: str = "10 minutes"  # event time of silver read back as each batch's history
+    # Each micro-batch's readings are scored against the readings of the same device before them in
+    # silver: the `history_readings` seqs before the device's first in the batch, whatever the cadence
+    # (a reading a second or one every 5 minutes), and only those within `lookback` of event time when
+    # it is set (e.g. "1 day": a device silent longer starts afresh).
+    history_readings: int = Field(default=30, ge=1)
+    lookback: str | None = None
     trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
+
+    @model_validator(mode="after")
+    def _history_holds_what_the_rules_read(self) -> AnomalySettings:
+        needs = {f"zscore.history {self.zscore.history}": self.zscore.history if self.zscore_metrics else 0,
+                 f"stuck_repeats {self.stuck_repeats} - 1": self.stuck_repeats - 1 if self.stuck_metrics else 0}
+        rule, needed = max(needs.items(), key=lambda item: item[1])
+        if self.history_readings < needed:
+            raise ValueError(f"anomalies.history_readings {self.history_readings} cannot hold the {needed} earlier readings the rules read ({rule})")
+        if self.lookback is not None:
+            interval_seconds(self.lookback)
+        return self
 
 
 class StreamSettings(StrictModel):
