@@ -50,9 +50,22 @@ def test_a_lookback_bounds_the_history_in_event_time(spark, anomalies):
 
 @pytest.mark.parametrize(("settings", "message"), [
     ({"history_readings": 20}, r"history_readings 20 cannot hold the 30 earlier readings the rules read \(zscore.history 30\)"),
-    ({"history_readings": 8, "zscore_metrics": []}, r"history_readings 8 cannot hold the 9 earlier readings the rules read \(stuck_repeats 10 - 1\)"),
+    ({"history_readings": 8, "zscore_metrics": [], "episode_gap": 0}, r"history_readings 8 cannot hold the 9 earlier readings the rules read \(stuck_repeats 10 - 1\)"),
+    ({"history_readings": 30, "episode_gap": 40}, r"history_readings 30 cannot hold the 40 earlier readings the rules read \(episode_gap 40\)"),
     ({"lookback": "ten minutes"}, r"interval 'ten minutes': expected '<number> <unit>'"),
 ])
 def test_a_history_the_rules_cannot_work_with_is_refused_at_config_load(settings, message):
     with pytest.raises(ConfigError, match=message):
         load_model(AnomalySettings, settings, origin="test")
+
+
+def test_an_incident_is_one_alert_episode(spark, anomalies):
+    """A level shift of the temperature for 20 readings: one z-score alert where it starts, not one per
+    reading until the history has absorbed it; with no gap, every firing reading alerts."""
+    rows = [("m-1", seq, START + seq * CADENCE, 20.0 + (seq * 7 % 5) * 0.1 + (8.0 if 60 <= seq < 80 else 0.0), 45.0 + seq % 3, 2.0, 1000.0 + seq * 0.01, 90.0)
+            for seq in range(1, 121)]
+    readings = spark.createDataFrame(rows, "device_id string, seq bigint, event_time timestamp, temperature double, humidity double, vibration double, pressure double, battery double")
+    keys = readings.select("device_id", "seq", "event_time")
+    episodes = [(row.seq, row.rule, row.metric) for row in batch_alerts(readings, keys, anomalies).orderBy("seq").collect()]
+    every = batch_alerts(readings, keys, anomalies.model_copy(update={"episode_gap": 0})).where("rule = 'zscore'").count()
+    assert episodes == [(60, "zscore", "temperature")] and every > 1

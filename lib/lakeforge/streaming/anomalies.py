@@ -1,9 +1,10 @@
 """Anomaly detection on silver readings: fixed thresholds, a rolling z-score per device and metric, and
-stuck sensors; alerts go to a Delta table and the alerts topic."""
+stuck sensors, each alerting once per episode; alerts go to a Delta table and the alerts topic."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -15,18 +16,24 @@ from lakeforge.streaming.sink import MicroBatchAppender
 ALERT_COLUMNS = ["alert_id", "device_id", "seq", "event_time", "metric", "rule", "value", "score", "limit"]
 
 
-def _alert(rule: str, metric: str, fired: Column, score: Column, limit: Column) -> Column:
-    return F.when(fired, F.struct(F.lit(rule).alias("rule"), F.lit(metric).alias("metric"), score.cast("double").alias("score"), limit.cast("double").alias("limit")))
+class Candidate(NamedTuple):
+    """One rule on one metric: where it fires, and the score and limit an alert reports."""
+
+    rule: str
+    metric: str
+    fired: Column
+    score: Column
+    limit: Column
 
 
-def threshold_alerts(settings: AnomalySettings) -> list[Column]:
+def threshold_alerts(settings: AnomalySettings) -> list[Candidate]:
     alerts = []
     for metric, bounds in settings.thresholds.items():
         value = F.col(metric)
         if bounds.max is not None:
-            alerts.append(_alert("threshold_high", metric, value > bounds.max, value, F.lit(bounds.max)))
+            alerts.append(Candidate("threshold_high", metric, value > bounds.max, value, F.lit(bounds.max)))
         if bounds.min is not None:
-            alerts.append(_alert("threshold_low", metric, value < bounds.min, value, F.lit(bounds.min)))
+            alerts.append(Candidate("threshold_low", metric, value < bounds.min, value, F.lit(bounds.min)))
     return alerts
 
 
@@ -35,7 +42,7 @@ def stuck_flag(metric: str) -> str:
     return f"_stuck_{metric}"
 
 
-def zscore_alerts(settings: AnomalySettings) -> list[Column]:
+def zscore_alerts(settings: AnomalySettings) -> list[Candidate]:
     """|value - mean| / stddev of the device's previous `history` readings, once there are enough.
 
     Readings flagged stuck are left out of the history: a flat run's stddev is near zero, and the first
@@ -48,11 +55,11 @@ def zscore_alerts(settings: AnomalySettings) -> list[Column]:
         mean, std, count = F.avg(value).over(prior), F.stddev_samp(value).over(prior), F.count(value).over(prior)
         z = F.abs(F.col(metric) - mean) / F.nullif(std, F.lit(0.0))
         fired = (count >= settings.zscore.min_history) & (z >= settings.zscore.threshold)
-        alerts.append(_alert("zscore", metric, F.coalesce(fired, F.lit(False)), z, F.lit(settings.zscore.threshold)))
+        alerts.append(Candidate("zscore", metric, fired, z, F.lit(settings.zscore.threshold)))
     return alerts
 
 
-def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Column]]:
+def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Candidate]]:
     """A metric that repeats one value `stuck_repeats` readings in a row alerts once, on the reading
     that completes the run."""
     repeats = settings.stuck_repeats
@@ -64,17 +71,42 @@ def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, l
         stuck = (F.count(metric).over(run) == repeats) & (F.min(metric).over(run) == F.max(metric).over(run))
         df = df.withColumn(flag, F.coalesce(stuck, F.lit(False)))
         started = F.col(flag) & ~F.coalesce(F.lag(flag).over(ordered), F.lit(False))
-        alerts.append(_alert("stuck", metric, started, F.lit(repeats), F.lit(repeats)))
+        alerts.append(Candidate("stuck", metric, started, F.lit(repeats), F.lit(repeats)))
     return df, alerts
 
 
+def episode_starts(candidates: list[Candidate], gap: int) -> Column:
+    """The alerts on each reading, as an array: a rule alerts for a metric on the first reading of an
+    episode, a run of firing readings that ends after `gap` readings without firing (0: every firing
+    reading alerts), so one incident (a level shift, a metric out of range for an hour) is one alert.
+
+    Window functions cannot nest, nor sit inside explode(): the frame must already hold each
+    candidate's firing and score (with_firings)."""
+    recent = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-gap, -1) if gap else None
+    alerts = []
+    for index, candidate in enumerate(candidates):
+        fired = F.col(f"_fired_{index}")
+        if recent is not None:
+            fired = fired & ~F.coalesce(F.max(fired).over(recent), F.lit(False))
+        alert = F.struct(F.lit(candidate.rule).alias("rule"), F.lit(candidate.metric).alias("metric"),
+                         F.col(f"_score_{index}").alias("score"), candidate.limit.cast("double").alias("limit"))
+        alerts.append(F.when(fired, alert))
+    return F.filter(F.array(*alerts), lambda alert: alert.isNotNull())
+
+
+def with_firings(df: DataFrame, candidates: list[Candidate]) -> DataFrame:
+    return df.withColumns({
+        **{f"_fired_{index}": F.coalesce(candidate.fired, F.lit(False)) for index, candidate in enumerate(candidates)},
+        **{f"_score_{index}": candidate.score.cast("double") for index, candidate in enumerate(candidates)},
+    })
+
+
 def score_readings(history: DataFrame, settings: AnomalySettings) -> DataFrame:
-    """Every alert the rules raise on `history` (one device's readings ordered by seq), one row each."""
+    """Every alert the rules raise on `history` (devices' readings, ordered by seq), one row each."""
     flagged, stuck = stuck_alerts(history, settings)
-    candidates = F.array(*threshold_alerts(settings), *zscore_alerts(settings), *stuck)
+    candidates = [*threshold_alerts(settings), *zscore_alerts(settings), *stuck]
     metrics = settings_metrics(settings)
-    # Window functions cannot sit inside explode(): the candidates are computed in a projection first.
-    scored = flagged.withColumn("_alerts", F.filter(candidates, lambda alert: alert.isNotNull()))
+    scored = with_firings(flagged, candidates).withColumn("_alerts", episode_starts(candidates, settings.episode_gap))
     return scored.select("device_id", "seq", "event_time", *metrics, F.explode("_alerts").alias("a")).select(
         F.concat_ws(":", "device_id", "seq", "a.rule", "a.metric").alias("alert_id"),
         "device_id",

@@ -161,12 +161,15 @@ class AnomalySettings(StrictModel):
     # it is set (e.g. "1 day": a device silent longer starts afresh).
     history_readings: int = Field(default=30, ge=1)
     lookback: str | None = None
+    # A rule alerts for a metric once per episode: again only after this many readings without firing.
+    episode_gap: int = Field(default=10, ge=0)
     trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
 
     @model_validator(mode="after")
     def _history_holds_what_the_rules_read(self) -> AnomalySettings:
         needs = {f"zscore.history {self.zscore.history}": self.zscore.history if self.zscore_metrics else 0,
-                 f"stuck_repeats {self.stuck_repeats} - 1": self.stuck_repeats - 1 if self.stuck_metrics else 0}
+                 f"stuck_repeats {self.stuck_repeats} - 1": self.stuck_repeats - 1 if self.stuck_metrics else 0,
+                 f"episode_gap {self.episode_gap}": self.episode_gap}
         rule, needed = max(needs.items(), key=lambda item: item[1])
         if self.history_readings < needed:
             raise ValueError(f"anomalies.history_readings {self.history_readings} cannot hold the {needed} earlier readings the rules read ({rule})")
