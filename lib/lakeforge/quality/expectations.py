@@ -9,7 +9,7 @@ classes on both paths, so a rule means the same on each and a typo in the config
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,8 +101,9 @@ def row_condition(rule: ExpectationRule) -> Column:
     return column.isNull() | F.coalesce(met, F.lit(True))
 
 
-def tag_rule_failures(rules: list[ExpectationRule]) -> Callable[[DataFrame], DataFrame]:
-    """Record in _failed_rules every row-level drop rule the row breaks.
+def tag_rule_failures(rules: list[ExpectationRule], extra: Sequence[RowFailure] = ()) -> Callable[[DataFrame], DataFrame]:
+    """Record in _failed_rules every row-level drop rule the row breaks, and every `extra` failure
+    (checks of the caller's own, recorded in the same pass).
 
     A breaking row is tagged whatever the rule's `mostly`; warn and fail rules are left to the GX
     validation.
@@ -111,11 +112,11 @@ def tag_rule_failures(rules: list[ExpectationRule]) -> Callable[[DataFrame], Dat
     def transform(df: DataFrame) -> DataFrame:
         judged = ~is_malformed(df)
         failures = [
-            RowFailure(rule.name, judged & ~row_condition(rule), _row_failure_message(rule))
+            RowFailure(rule.name, ~row_condition(rule), _row_failure_message(rule))
             for rule in rules
             if rule.policy == "drop" and is_row_level(rule)
         ]
-        return df.transform(record_failures(failures))
+        return df.transform(record_failures([failure._replace(failed=judged & failure.failed) for failure in [*failures, *extra]]))
 
     return transform
 

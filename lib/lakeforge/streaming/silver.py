@@ -28,7 +28,7 @@ from lakeforge.quality.expectations import (
     tag_rule_failures,
     validate_with_gx,
 )
-from lakeforge.quality.failures import FAILED_RULES, RowFailure, is_malformed, quote_value, record_failures
+from lakeforge.quality.failures import FAILED_RULES, RowFailure, is_malformed, quote_value
 from lakeforge.streaming.config import SilverSettings
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
 from lakeforge.tables import delta
@@ -75,17 +75,13 @@ def parse_payload(fields: list[str]) -> Callable[[DataFrame], DataFrame]:
     return transform
 
 
-def tag_record_key_mismatch(column: str | None) -> Callable[[DataFrame], DataFrame]:
-    """Fail rows whose Kafka record key is set and differs from the payload's `column` (None: no check)."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        if column is None:
-            return df
-        mismatch = F.col(RECORD_KEY).isNotNull() & F.col(column).isNotNull() & (F.col(RECORD_KEY) != F.col(column))
-        detail = F.concat(F.lit("record key "), quote_value(F.col(RECORD_KEY)), F.lit(f" is not the {column} "), quote_value(F.col(column)))
-        return df.transform(record_failures([RowFailure(KEY_MISMATCH, ~is_malformed(df) & mismatch, detail)]))
-
-    return transform
+def record_key_failures(column: str | None) -> list[RowFailure]:
+    """A row whose Kafka record key is set and differs from the payload's `column` fails (None: no check)."""
+    if column is None:
+        return []
+    mismatch = F.col(RECORD_KEY).isNotNull() & F.col(column).isNotNull() & (F.col(RECORD_KEY) != F.col(column))
+    detail = F.concat(F.lit("record key "), quote_value(F.col(RECORD_KEY)), F.lit(f" is not the {column} "), quote_value(F.col(column)))
+    return [RowFailure(KEY_MISMATCH, mismatch, detail)]
 
 
 def drop_replays(watermark: str) -> Callable[[DataFrame], DataFrame]:
@@ -116,8 +112,7 @@ def refine_telemetry(bronze: DataFrame, settings: SilverSettings, run_id: str) -
         bronze.transform(with_kafka_metadata(run_id))
         .transform(parse_payload(list(settings.columns)))
         .transform(cleanse_columns(settings.columns))
-        .transform(tag_rule_failures(settings.expectations))
-        .transform(tag_record_key_mismatch(settings.record_key_column))
+        .transform(tag_rule_failures(settings.expectations, record_key_failures(settings.record_key_column)))
         .transform(drop_replays(settings.watermark))
     )
 
