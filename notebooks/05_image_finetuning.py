@@ -9,8 +9,8 @@
 # MAGIC and used for batch inference into a gold table.
 # MAGIC
 # MAGIC Locally: `lakeforge notebook notebooks/05_image_finetuning.py` (or `make demo-images`).
-# MAGIC On Databricks: install the Lakeforge wheel, set `LAKEFORGE_ENV=cluster`, and set
-# MAGIC `training.distribution.local_mode: false` to train on the workers.
+# MAGIC On Databricks: install the Lakeforge wheel and set `LAKEFORGE_ENV=cluster`; with
+# MAGIC `training.distribution.local_mode: auto` (the default) the ranks train on the workers.
 
 # COMMAND ----------
 

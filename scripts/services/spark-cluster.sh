@@ -6,7 +6,7 @@
 # Every daemon, and every application submitted to the cluster, authenticates with one shared secret
 # (spark.authenticate), generated on the first `up` into credentials.env (mode 600) and passed to the JVMs
 # in the _SPARK_AUTH_SECRET environment variable, never on a command line. The same file holds the
-# master URL and the event-log folder the History Server reads; scripts/services/env.sh exports them.
+# master URL, the master's and History Server's UIs and the event-log folder the History Server reads; scripts/services/env.sh exports them.
 # Executors run in their own JVMs and Python workers, so code that only works in local mode fails here.
 set -euo pipefail
 source "$(dirname "$0")/../setup/common.sh"
@@ -47,8 +47,8 @@ ensure_credentials() {
   mkdir -p "$HOME_DIR"
   (
     umask 077
-    printf 'export LAKEFORGE_SPARK_MASTER=%s LAKEFORGE_SPARK_MASTER_UI=%s LAKEFORGE_SPARK_EVENTS=%s LAKEFORGE_SPARK_SECRET=%s\n' \
-      "$MASTER_URL" "http://127.0.0.1:$MASTER_UI_PORT" "file://$EVENTS" "$secret" >"$CREDENTIALS"
+    printf 'export LAKEFORGE_SPARK_MASTER=%s LAKEFORGE_SPARK_MASTER_UI=%s LAKEFORGE_SPARK_HISTORY_UI=%s LAKEFORGE_SPARK_EVENTS=%s LAKEFORGE_SPARK_SECRET=%s\n' \
+      "$MASTER_URL" "http://127.0.0.1:$MASTER_UI_PORT" "http://127.0.0.1:$HISTORY_PORT" "file://$EVENTS" "$secret" >"$CREDENTIALS"
   )
   chmod 600 "$CREDENTIALS"
 }

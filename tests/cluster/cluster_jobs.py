@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,3 +88,26 @@ def delta_rows(spark, path: str):
     """A Delta table without its per-run columns, to compare two runs row for row."""
     frame = spark.read.format("delta").load(path)
     return frame.drop(*[column for column in frame.columns if column in PER_RUN])
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+def completed_apps(cluster: dict) -> set[str]:
+    """The ids of the applications the master has seen finish."""
+    return {app["id"] for app in get_json(f"{cluster['LAKEFORGE_SPARK_MASTER_UI']}/json/")["completedapps"]}
+
+
+def completed_stages(cluster: dict, app: str, timeout: float = 90.0) -> list[dict]:
+    """The app's completed stages with their tasks, from the History Server (which finds a new event
+    log on its next scan, every 10 s by default)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get_json(f"{cluster['LAKEFORGE_SPARK_HISTORY_UI']}/api/v1/applications/{app}/stages?status=complete&details=true")
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)

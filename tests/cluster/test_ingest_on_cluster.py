@@ -3,20 +3,18 @@ mid-run, and executors without the job's dependencies fail fast."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from pyspark.testing import assertDataFrameEqual
 
-from cluster.cluster_jobs import JOB_TIMEOUT, ROOT, WORK, cluster_script, cluster_target, delta_rows, submit, submitted, write_conf
+from cluster.cluster_jobs import JOB_TIMEOUT, ROOT, WORK, cluster_script, cluster_target, delta_rows, get_json, submit, submitted, write_conf
 from lakeforge.demo.generate import generate_demo
 
 SOURCES = ["customers", "usage"]  # the file sources: no service needed, and both have quarantined rows
@@ -74,8 +72,7 @@ def test_ingestion_on_the_cluster_writes_the_tables_local_mode_writes(spark, pip
 
 def active_app(cluster: dict) -> str | None:
     """The id of the application running on the cluster, from the master's JSON status."""
-    with urllib.request.urlopen(f"{cluster['LAKEFORGE_SPARK_MASTER_UI']}/json/", timeout=5) as response:
-        apps = json.load(response)["activeapps"]
+    apps = get_json(f"{cluster['LAKEFORGE_SPARK_MASTER_UI']}/json/")["activeapps"]
     return apps[0]["id"] if apps else None
 
 

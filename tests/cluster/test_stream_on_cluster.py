@@ -1,5 +1,6 @@
-"""jobs/stream_iot.py --available-now on the standalone cluster: the same silver, quarantine, gold windows
-and alerts as local mode, from the same Kafka topic (Kafka read by the executors, state in the checkpoints)."""
+"""jobs/stream_iot.py on the standalone cluster, a bounded processing-time run (--seconds) then an
+--available-now run resuming from its checkpoints: the same silver, quarantine, gold windows and alerts as
+one --available-now run in local mode, from the same Kafka topic (Kafka read by the executors)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ def stream(tmp_path_factory) -> dict:
     delete_topics(config.kafka, topic_names(config))
 
 
-def run_stream(stream: dict, name: str, target) -> IotTables:
+def run_stream(stream: dict, name: str, target, mode: list[str]) -> IotTables:
     lake = stream["root"] / name
     env = {"LAKEFORGE_LAKEHOUSE_ROOT": str(lake), "LAKEFORGE_LANDING_ROOT": str(stream["root"] / "landing")}
-    args = ["--config", stream["file"], "--env", "local" if target is None else "cluster", "--available-now"]
+    args = ["--config", stream["file"], "--env", "local" if target is None else "cluster", *mode]
     result = submit("jobs/stream_iot.py", args, target, env)
     assert result.returncode == 0, result.stderr[-3000:]
     config = stream["config"]
@@ -44,8 +45,11 @@ def run_stream(stream: dict, name: str, target) -> IotTables:
     return IotTables.of(config.model_copy(update={"platform": config.platform.model_copy(update={"storage": storage})}))
 
 
-def test_the_iot_stream_on_the_cluster_writes_the_tables_local_mode_writes(spark, stream, on_cluster):
-    local, cluster = run_stream(stream, "local", None), run_stream(stream, "cluster", on_cluster)
+def test_the_iot_stream_bounded_then_resumed_on_the_cluster_writes_the_tables_local_mode_writes(spark, stream, on_cluster):
+    local = run_stream(stream, "local", None, ["--available-now"])
+    bounded = run_stream(stream, "cluster", on_cluster, ["--seconds", "60"])  # processing-time trigger, stops by itself
+    assert delta_rows(spark, bounded.silver).count() > 0
+    cluster = run_stream(stream, "cluster", on_cluster, ["--available-now"])
     keys = [(row["device_id"], row["seq"]) for row in delta_rows(spark, local.silver).select("device_id", "seq").collect()]
     valid = {(device, seq) for device, seqs in stream["manifest"].valid.items() for seq in seqs}
     # Every valid reading, once; straight to Kafka, an oversized reading the bridge would refuse lands too.

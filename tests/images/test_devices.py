@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lakeforge.images.config import DistributionSpec
-from lakeforge.images.distributed import RankDevice, current_device, gpus_assigned, rank_device, run_on_ranks
+from lakeforge.images.distributed import RankDevice, current_device, gpus_assigned, rank_device, ranks_on_driver, run_on_ranks
 from lakeforge.images.fit import autocast
 
 TASK_GPU, DRIVER_GPU = "spark.task.resource.gpu.amount", "spark.driver.resource.gpu.amount"
@@ -28,6 +28,21 @@ TASK_GPU, DRIVER_GPU = "spark.task.resource.gpu.amount", "spark.driver.resource.
 def test_gpus_are_used_only_where_spark_assigns_them(use_gpu, local_mode, conf, expected):
     spec = DistributionSpec(num_processes=2, local_mode=local_mode, use_gpu=use_gpu)
     assert gpus_assigned(spec, conf) is expected
+
+
+@pytest.mark.parametrize(
+    ("local_mode", "master", "expected"),
+    [("auto", "local[2]", True), ("auto", "spark://127.0.0.1:7077", False), ("auto", "yarn", False),
+     (True, "spark://127.0.0.1:7077", True), (False, "local[*]", False)],
+)
+def test_ranks_run_on_the_driver_under_a_local_master_unless_configured(local_mode, master, expected):
+    assert ranks_on_driver(DistributionSpec(local_mode=local_mode), {"spark.master": master}) is expected
+
+
+def test_auto_takes_the_gpus_spark_assigns_where_the_ranks_run():
+    cluster = {"spark.master": "spark://127.0.0.1:7077", TASK_GPU: "1"}
+    assert gpus_assigned(DistributionSpec(), cluster) is True
+    assert gpus_assigned(DistributionSpec(), {**cluster, "spark.master": "local[2]"}) is False
 
 
 def test_use_gpu_yes_without_gpus_assigned_names_the_setting():

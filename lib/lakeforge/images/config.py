@@ -59,7 +59,8 @@ class AugmentSpec(StrictModel):
 
 class DistributionSpec(StrictModel):
     num_processes: int = Field(default=2, ge=1)
-    local_mode: bool = True
+    # auto: the ranks run on the driver when the master is local[...], on the executors otherwise.
+    local_mode: bool | Literal["auto"] = "auto"
     # auto: GPUs when Spark assigns them to the ranks (spark.task.resource.gpu.amount on a cluster,
     # spark.driver.resource.gpu.amount in local mode); yes: required; no: CPU even where GPUs are assigned.
     use_gpu: Literal["auto", "yes", "no"] = "auto"

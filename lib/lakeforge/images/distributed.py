@@ -36,6 +36,14 @@ class RankDevice:
         return self.device.startswith("cuda")
 
 
+def ranks_on_driver(spec: DistributionSpec, spark_conf: Mapping[str, str]) -> bool:
+    """TorchDistributor's local_mode: as configured, or (auto) on the driver only under a local master,
+    so the same config trains on the workers when submitted to a cluster."""
+    if spec.local_mode == "auto":
+        return spark_conf.get("spark.master", "local").startswith("local")
+    return spec.local_mode
+
+
 def gpu_amount_key(local_mode: bool) -> str:
     """The Spark setting through which GPUs reach TorchDistributor's ranks (what it checks itself)."""
     return "spark.driver.resource.gpu.amount" if local_mode else "spark.task.resource.gpu.amount"
@@ -44,7 +52,7 @@ def gpu_amount_key(local_mode: bool) -> str:
 def gpus_assigned(spec: DistributionSpec, spark_conf: Mapping[str, str]) -> bool:
     """Whether the ranks get GPUs. Only Spark assigns them (a GPU merely present on the driver is not
     the ranks'): auto follows the resource amount, yes requires it, no ignores it."""
-    key = gpu_amount_key(spec.local_mode)
+    key = gpu_amount_key(ranks_on_driver(spec, spark_conf))
     configured = float(spark_conf.get(key, "0")) > 0
     if spec.use_gpu == "yes" and not configured:
         raise ValueError(f"use_gpu: yes, but {key} is {spark_conf.get(key, 'not set')}: set it (and the GPU discovery "
@@ -99,8 +107,9 @@ def run_on_ranks(fn: Callable[..., dict], spec: DistributionSpec, results_dir: s
     results_dir = Path(results_dir)
     shutil.rmtree(results_dir, ignore_errors=True)
     results_dir.mkdir(parents=True)
-    gpus = gpus_assigned(spec, dict(SparkSession.active().sparkContext.getConf().getAll()))
-    distributor = TorchDistributor(num_processes=spec.num_processes, local_mode=spec.local_mode, use_gpu=gpus)
+    spark_conf = dict(SparkSession.active().sparkContext.getConf().getAll())
+    gpus = gpus_assigned(spec, spark_conf)
+    distributor = TorchDistributor(num_processes=spec.num_processes, local_mode=ranks_on_driver(spec, spark_conf), use_gpu=gpus)
     os.environ.setdefault("OMP_NUM_THREADS", str(spec.threads_per_process))
     distributor.run(_on_rank, fn, str(results_dir), spec.threads_per_process, gpus, *args)
     files = [results_dir / f"rank-{rank}.json" for rank in range(spec.num_processes)]

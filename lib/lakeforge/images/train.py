@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from lakeforge.executors import require_on_executors
 from lakeforge.images.config import ImagesConfig
-from lakeforge.images.distributed import run_on_ranks
+from lakeforge.images.distributed import ranks_on_driver, run_on_ranks
 from lakeforge.images.evaluate import classification_metrics
 from lakeforge.images.fit import FitJob, Phase, fit
 from lakeforge.images.ingest import ingest_images
@@ -61,7 +61,7 @@ def fit_distributed(spark: SparkSession, config: ImagesConfig, silver: DataFrame
                     init_weights: str | None, name: str, weighted: bool, augment: bool = True) -> FitResult:
     """Petastorm converters over `silver`, then `fit` on every rank; the converters' cache is removed after."""
     training, work = config.training, Path(config.work_dir).resolve()
-    if not training.distribution.local_mode:  # the ranks run in the executors' Python
+    if not ranks_on_driver(training.distribution, dict(spark.sparkContext.getConf().getAll())):  # executors' Python
         require_on_executors(spark, RANK_MODULES, extra="images", purpose="image fine-tuning on the executors")
     # Balanced class weights over the training split; their keys are the classes the model learns.
     weights = balanced_weights(silver.where(F.col("split") == "train"), "label")

@@ -52,7 +52,10 @@ def shipped_file(path: str, built_by: str) -> str:
 
 def cluster_conf(target: ClusterTarget) -> dict[str, str]:
     """Spark properties of a cluster submission (the secret excluded)."""
-    conf = {"spark.executor.memory": target.executor_memory, "spark.pyspark.driver.python": sys.executable}
+    conf = {"spark.executor.memory": target.executor_memory, "spark.pyspark.driver.python": sys.executable,
+            # --py-files reach only the Python workers' sys.path; a process a task starts (TorchDistributor's
+            # ranks) finds the code through PYTHONPATH, relative to the executor's folder the file lands in.
+            "spark.executorEnv.PYTHONPATH": Path(target.code).name}
     if target.env_archive:
         conf["spark.pyspark.python"] = f"./{ENV_ALIAS}/bin/python"
     if target.executor_python:
