@@ -6,6 +6,8 @@ import glob
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pyspark.sql import SparkSession
 
@@ -84,6 +86,22 @@ def build_spark(settings: SparkSettings | None = None) -> SparkSession:
 
         require_on_executors(spark, settings.executor_modules, extra="all", purpose=f"{settings.app_name} on {spark.sparkContext.master}")
     return spark
+
+
+JOB_DESCRIPTION = "spark.job.description"
+
+
+@contextmanager
+def job_description(spark: SparkSession, text: str) -> Iterator[None]:
+    """Name the Spark jobs run inside (the Spark UI and History Server list jobs by it, and the ingest
+    benchmark times its phases by it), then put back what was there (a streaming batch's description)."""
+    context = spark.sparkContext
+    previous = context.getLocalProperty(JOB_DESCRIPTION)
+    context.setJobDescription(text)
+    try:
+        yield
+    finally:
+        context.setLocalProperty(JOB_DESCRIPTION, previous)  # type: ignore[arg-type]  # None removes it
 
 
 def heap_short_of(max_heap_bytes: int, driver_memory_bytes: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -19,12 +20,26 @@ from lakeforge.quality.expectations import (
     tag_rule_failures,
     validate_with_gx,
 )
+from lakeforge.spark import job_description
 from lakeforge.tables import delta
 from lakeforge.tables.audit import LayerCounts
 from lakeforge.tables.layout import Lakehouse
 
 log = logging.getLogger(__name__)
 
+class Phases(NamedTuple):
+    """What a source's Spark jobs are named after (spark.job_description): "<layer> <table>: <phase>"."""
+
+    land: str = "read + bronze write"
+    count: str = "bronze count"
+    rules: str = "cleanse + row rules + table rules"  # one pass: GX's first job fills the cleansed cache
+    quarantine: str = "quarantine write"
+    duplicates: str = "duplicates count"
+    merge: str = "dedup + silver merge"
+    audit: str = "audit + validations"
+
+
+PHASES = Phases()
 CORRUPT = "_corrupt_record"
 METADATA = ["_source", "_source_ref", "_run_id", "_ingested_at"]
 
@@ -117,7 +132,8 @@ def route_typed_rows(
     batch_id: int | None,
 ) -> LayerCounts:
     parsed = typed.where(~F.array_contains("_failed_rules", "malformed_record")).select(*spec.columns)
-    report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
+    with job_description(spark, f"silver {table}: {PHASES.rules}"):  # the first action: fills typed's cache
+        report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
     on_validated(report)
     outcome = enforce_table_policies(report, spec.expectations)
     for warning in outcome.warnings:
@@ -126,10 +142,13 @@ def route_typed_rows(
 
     app_id = f"{table}:quarantine" if batch_id is not None else None
     counts = LayerCounts(source=table, layer="silver")
-    counts.quarantined = delta.append(as_quarantine_rows(rejected, table), lakehouse.quarantine(table), app_id=app_id, version=batch_id)
-    counts.deduplicated = count_duplicates(valid, spec.keys)
+    with job_description(spark, f"silver {table}: {PHASES.quarantine}"):
+        counts.quarantined = delta.append(as_quarantine_rows(rejected, table), lakehouse.quarantine(table), app_id=app_id, version=batch_id)
+    with job_description(spark, f"silver {table}: {PHASES.duplicates}"):
+        counts.deduplicated = count_duplicates(valid, spec.keys)
     deduped = valid.transform(drop_duplicates_keep_latest(spec.keys, spec.latest_by)).select(*silver_columns(spec))
-    merged = delta.merge_upsert(spark, deduped, lakehouse.silver(table), spec.keys, spec.latest_by)
+    with job_description(spark, f"silver {table}: {PHASES.merge}"):
+        merged = delta.merge_upsert(spark, deduped, lakehouse.silver(table), spec.keys, spec.latest_by)
     counts.written = merged.source_rows
     counts.inserted, counts.updated = merged.inserted, merged.updated
     return counts

@@ -22,9 +22,10 @@ from lakeforge.ingestion.rest import RestClient
 from lakeforge.ingestion.rest_pages import explode_records, pages_frame
 from lakeforge.pipelines.faults import FaultPoint
 from lakeforge.pipelines.gold import build_gold_tables
-from lakeforge.pipelines.medallion import refine_to_silver, with_bronze_metadata
+from lakeforge.pipelines.medallion import PHASES, refine_to_silver, with_bronze_metadata
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
+from lakeforge.spark import job_description
 from lakeforge.tables import delta
 from lakeforge.tables.audit import (
     LayerCounts,
@@ -68,7 +69,8 @@ class PipelineRunner:
 
     def execute(self, sources: list[str] | None = None) -> Run:
         """Ingest the named sources (default all, then rebuild gold) and append the audit rows."""
-        record_start(self.spark, self.lakehouse, self.run)
+        with job_description(self.spark, f"run {self.config.name}: {PHASES.audit}"):
+            record_start(self.spark, self.lakehouse, self.run)
         try:
             for name in sources or list(self.config.sources):
                 self.ingest(name)
@@ -82,9 +84,10 @@ class PipelineRunner:
 
     def finish(self, error: Exception | None = None) -> None:
         """Write the run's validation results and end rows; a layer that does not reconcile fails the run."""
-        record_validations(self.spark, self.lakehouse, self.run.run_id, self.validations)
         pending = [counts for counts in self.run.layers if not any(counts is done for done in self.committed)]
-        record_end(self.spark, self.lakehouse, self.run, pending, error)
+        with job_description(self.spark, f"run {self.config.name}: {PHASES.audit}"):
+            record_validations(self.spark, self.lakehouse, self.run.run_id, self.validations)
+            record_end(self.spark, self.lakehouse, self.run, pending, error)
         if error is None:
             for counts in pending:
                 counts.check()
@@ -111,8 +114,11 @@ class PipelineRunner:
         """
         rows = raw.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
         app_id = f"{name}:bronze" if batch_id is not None else None
-        appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
-        return Landed(name=name, rows=rows, written=appended.rows, arrived=rows.count())
+        with job_description(self.spark, f"bronze {name}: {PHASES.land}"):
+            appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
+        with job_description(self.spark, f"bronze {name}: {PHASES.count}"):
+            arrived = rows.count()
+        return Landed(name=name, rows=rows, written=appended.rows, arrived=arrived)
 
     def refine(self, name: str, rows: DataFrame, read: int, expected: int, batch_id: int | None = None) -> list[LayerCounts]:
         """Bronze rows (`read` of them, counted from the cache) to every silver table of the source;
@@ -131,7 +137,8 @@ class PipelineRunner:
     def commit(self, name: str, watermark: Watermark | None) -> None:
         """The source's unit: its audit rows and watermark in one commit, once every count reconciles."""
         layers = [self.run.layer(name, "bronze"), *(self.run.layer(table, "silver") for table in self.silver_specs(name))]
-        commit_source(self.spark, self.lakehouse, self.run, layers, watermark)
+        with job_description(self.spark, f"bronze {name}: {PHASES.audit}"):
+            commit_source(self.spark, self.lakehouse, self.run, layers, watermark)
         self.committed.extend(layers)
         self.faults.reach(f"{name}:committed")
 
