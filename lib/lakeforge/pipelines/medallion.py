@@ -27,6 +27,7 @@ from lakeforge.tables.layout import Lakehouse
 
 log = logging.getLogger(__name__)
 
+
 class Phases(NamedTuple):
     """What a source's Spark jobs are named after (spark.job_description): "<layer> <table>: <phase>"."""
 
