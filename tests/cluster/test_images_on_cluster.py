@@ -1,9 +1,6 @@
 """jobs/train_images.py on the standalone cluster: TorchDistributor runs the two ranks as barrier tasks on
-the two workers (local_mode auto), which import the shipped code, train both phases and score the same
-test split as two ranks on the driver do in local mode.
-
-Losses and metrics are not compared: two local runs with the same seed already differ, so equality
-with local mode is not a property the training has yet."""
+the two workers (local_mode auto), which import the shipped code and, from the same seed, weights and
+rows, train to the losses and test metrics two ranks on the driver reach in local mode."""
 
 from __future__ import annotations
 
@@ -78,4 +75,10 @@ def test_image_fine_tuning_runs_its_ranks_on_both_workers(spark, tmp_path, clust
     assert [epoch["phase"] for epoch in on_workers["history"]] == [epoch["phase"] for epoch in local["history"]] == ["head", "finetune"]
     support = {name: scores["support"] for name, scores in local["metrics"]["per_class"].items()}
     assert {name: scores["support"] for name, scores in on_workers["metrics"]["per_class"].items()} == support and sum(support.values()) > 0
+    # The same training: each rank read the same rows in the same order from the same seed.
+    for cluster_epoch, local_epoch in zip(on_workers["history"], local["history"]):
+        for key in ("train_loss", "val_loss", "val_accuracy"):
+            assert cluster_epoch[key] == pytest.approx(local_epoch[key], rel=1e-4), (cluster_epoch, local_epoch)
+    for key in ("accuracy", "macro_f1"):
+        assert on_workers["metrics"][key] == pytest.approx(local["metrics"][key], abs=1e-9)
     assert on_workers["mlflow"]["model_uri"].startswith("models:/")

@@ -1,5 +1,6 @@
-"""Petastorm feeding: every rank gets a non-empty shard, the shards add up to the split, and the
-tensors have the shape and labels the model expects."""
+"""Petastorm feeding: every rank gets a non-empty shard, the shards add up to the split, a rank's rows
+do not depend on the order the files were listed in, and the tensors have the shape and labels the
+model expects."""
 
 from __future__ import annotations
 
@@ -37,6 +38,24 @@ def test_shards_are_non_empty_and_add_up_to_the_split(source):
         assert len(labels) == made.rows(split) == expected.sum()
         counted = pd.Series([classes[i] for i in labels]).value_counts()
         assert counted.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_a_rank_reads_the_same_rows_in_the_same_order_whatever_order_spark_listed_the_files_in(source):
+    made, _, _ = source
+    converter = made.converters["train"]
+    assert len(converter.file_urls) >= 2  # else there is no order to change
+
+    def rank_zero_rows() -> tuple[torch.Tensor, torch.Tensor]:
+        with made.batches("train", rank=0, world=2, batch_size=8, train=False, endless=False) as batches:
+            images, labels = zip(*batches)
+        return torch.cat(images), torch.cat(labels)
+
+    listed = list(converter.file_urls)
+    images, labels = rank_zero_rows()
+    for order in (listed[::-1], listed[1:] + listed[:1]):
+        converter.file_urls = order
+        other_images, other_labels = rank_zero_rows()
+        assert torch.equal(other_labels, labels) and torch.equal(other_images, images)
 
 
 def test_batches_are_normalised_float_images(source):

@@ -110,9 +110,14 @@ class PetastormSource:
             edit_fields=[("features", np.float32, (3, self.image_size, self.image_size), False)],
             selected_fields=["features", "label"],
         )
+        converter = self.converters[split]
+        # Spark lists a converter's files in hash-set order, which changes with their random names, and a
+        # rank reads the row groups whose index in that list is its own: sorted, every run gives each
+        # rank the same rows in the same order.
+        converter.file_urls = sorted(converter.file_urls)
         # The "dummy" pool reads in this process: the thread pool was seen to hand a rank an empty
         # shard now and then, without an error.
-        with self.converters[split].make_torch_dataloader(
+        with converter.make_torch_dataloader(
             transform_spec=spec, batch_size=batch_size, num_epochs=None if endless else 1,
             cur_shard=rank, shard_count=world, reader_pool_type="dummy", shuffle_row_groups=train, seed=self.seed + rank,
             shuffling_queue_capacity=SHUFFLE_BATCHES * batch_size if train else 0,
