@@ -1,4 +1,4 @@
-"""`lakeforge services|simulate|bridge|stream|streams|demo-iot`: the IoT pipeline's subcommands."""
+"""`lakeforge services|simulate|replay|bridge|stream|streams|demo-iot`: the IoT pipeline's subcommands."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import threading
 
 from lakeforge.commands import add_common, session_for, work_dir
+from lakeforge.errors import LakeforgeError
 
 DEFAULT_CONF = "conf/iot.yml"
 
@@ -55,6 +56,29 @@ def cmd_simulate(args) -> int:
         config = config.model_copy(update={"simulator": config.simulator.model_copy(update=updates)})
     manifest, stats = simulate(config, via=args.via, rate=args.rate)
     print(json.dumps({"published": stats.messages, "seconds": round(stats.seconds, 2), "per_second": round(stats.per_second), **manifest.to_dict()}))
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from lakeforge.streaming.config import CsvReplay
+    from lakeforge.streaming.replay import parse_metrics, replay_csv
+
+    config = load(args)
+    if args.csv is None:
+        if config.simulator.replay is None:
+            raise LakeforgeError("give --csv (with --time-column and --metrics) or set simulator.replay in the config")
+        replay = config.simulator.replay
+    else:
+        if not (args.time_column and args.metrics) or (args.device_column is None) == (args.device is None):
+            raise LakeforgeError("--csv needs --time-column, --metrics and one of --device-column and --device")
+        try:
+            metrics = parse_metrics(args.metrics)
+        except ValueError as error:
+            raise LakeforgeError(str(error)) from error
+        replay = CsvReplay(path=args.csv, device_column=args.device_column, device=args.device, time_column=args.time_column, columns=metrics)
+    if args.speed is not None:
+        replay = replay.model_copy(update={"speed": args.speed})
+    print(json.dumps(replay_csv(config, replay).to_dict(), indent=2))
     return 0
 
 
@@ -110,6 +134,16 @@ def register(commands) -> None:
     simulate.add_argument("--readings", type=int, default=None, help="readings per device")
     simulate.set_defaults(handler=cmd_simulate)
 
+    replay = commands.add_parser("replay", help="publish recorded readings from a CSV to the telemetry topic, device ids kept")
+    replay.add_argument("what", choices=["iot"])
+    replay.add_argument("--csv", default=None, help="the file (default: simulator.replay in the config)")
+    replay.add_argument("--device-column", default=None, help="the column naming each row's device")
+    replay.add_argument("--device", default=None, help="or the id of the one device a single-sensor file is from")
+    replay.add_argument("--time-column", default=None, help="ISO-8601 times; without an offset they are UTC")
+    replay.add_argument("--metrics", default=None, metavar="COL=METRIC,...", help="e.g. value=temperature,rh=humidity")
+    replay.add_argument("--speed", type=float, default=None, help="N x real time by event time (default 0: as fast as possible)")
+    replay.set_defaults(handler=cmd_replay)
+
     bridge = commands.add_parser("bridge", help="forward MQTT telemetry to Kafka until SIGTERM")
     bridge.set_defaults(handler=cmd_bridge)
 
@@ -126,6 +160,6 @@ def register(commands) -> None:
     demo = commands.add_parser("demo-iot", help="simulator, bridge and streaming job live for about a minute; prints windows and alerts")
     demo.set_defaults(handler=cmd_demo_iot)
 
-    for sub in (services, simulate, bridge, stream, streams, demo):
+    for sub in (services, simulate, replay, bridge, stream, streams, demo):
         add_common(sub, default_conf=DEFAULT_CONF)
 

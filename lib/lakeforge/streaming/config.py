@@ -63,12 +63,20 @@ class Faults(StrictModel):
 
 
 class CsvReplay(StrictModel):
-    """Replay a CSV of real sensor readings: each distinct device_column value becomes a device."""
+    """Replay a CSV of recorded sensor readings, in file order, each reading under its device's id."""
 
     path: str
-    device_column: str
-    time_column: str  # ISO-8601 timestamps
+    device_column: str | None = None  # the column naming each row's device...
+    device: str | None = None  # ...or the one device of a single-sensor file
+    time_column: str  # ISO-8601 ("2013-12-02 21:15:00" too); a time without an offset is UTC
     columns: dict[str, str]  # metric -> CSV column; metrics absent here are sent as null
+    speed: float = Field(default=0.0, ge=0)  # `lakeforge replay`: 0 as fast as possible, N: N x real time
+
+    @model_validator(mode="after")
+    def _one_device_source(self) -> CsvReplay:
+        if (self.device_column is None) == (self.device is None):
+            raise ValueError("a replay names its devices by device_column or gives the one device's id as device, not both")
+        return self
 
 
 class SimulatorSettings(StrictModel):

@@ -42,7 +42,7 @@ def reliable_producer(settings: KafkaSettings, **overrides) -> Producer:
     return Producer({**client_options(settings), **options})
 
 
-def produce_waiting(producer: Producer, topic: str, value: bytes, key: bytes, on_delivery: Callable | None = None) -> None:
+def produce_waiting(producer: Producer, topic: str, value: bytes, key: bytes | None, on_delivery: Callable | None = None) -> None:
     """produce(), waiting for deliveries while the local queue is full: backpressure instead of BufferError."""
     while True:
         try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from lakeforge.errors import DataError
 from lakeforge.streaming.config import CsvReplay, Faults, SimulatorSettings
 
 Clock = Callable[[], datetime]
@@ -181,19 +182,32 @@ def fleet_messages(settings: SimulatorSettings, manifest: Manifest, clock: Clock
         yield tick
 
 
-def replay_messages(replay: CsvReplay, manifest: Manifest) -> Iterator[list[Message]]:
-    """A CSV of real readings as devices: each distinct device_column value maps to the next account."""
-    accounts: dict[str, str] = {}
-    seqs: dict[str, int] = {}
+def recorded_readings(replay: CsvReplay) -> Iterator[dict]:
+    """The CSV's rows as readings, in file order: the file's own device ids, a seq per device counting
+    from 1, the time as written (silver parses it; a row it cannot parse goes to quarantine)."""
+    seqs: dict[str | None, int] = {}
     with Path(replay.path).open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            device = accounts.setdefault(row[replay.device_column], device_id(len(accounts) + 1))
+        rows = csv.DictReader(handle)
+        named = [replay.device_column, replay.time_column, *replay.columns.values()]
+        missing = [column for column in named if column is not None and column not in (rows.fieldnames or [])]
+        if missing:
+            raise DataError(f"{replay.path} has no column {', '.join(map(repr, missing))}; its columns are {rows.fieldnames}")
+        for row in rows:
+            device = replay.device if replay.device_column is None else (row.get(replay.device_column) or None)
             seq = seqs[device] = seqs.get(device, 0) + 1
             metrics = {metric: _number(row.get(column)) for metric, column in replay.columns.items()}
-            reading = {"device_id": device, "seq": seq, "event_time": row[replay.time_column], **metrics}
-            manifest.valid.setdefault(device, set()).add(seq)
-            manifest.messages += 1
-            yield [Message(device, seq, reading=reading)]
+            yield {"device_id": device, "seq": seq, "event_time": row.get(replay.time_column), **metrics}
+
+
+def replay_messages(replay: CsvReplay, manifest: Manifest) -> Iterator[list[Message]]:
+    """A CSV of real readings as MQTT devices: each distinct device maps to the next provisioned account
+    (the broker lets a device publish only as itself; `lakeforge replay iot` keeps the ids instead)."""
+    accounts: dict[str | None, str] = {}
+    for reading in recorded_readings(replay):
+        device = accounts.setdefault(reading["device_id"], device_id(len(accounts) + 1))
+        manifest.valid.setdefault(device, set()).add(reading["seq"])
+        manifest.messages += 1
+        yield [Message(device, reading["seq"], reading={**reading, "device_id": device})]
 
 
 def _number(text: str | None) -> float | None:

@@ -62,7 +62,7 @@ def publish_mqtt(
         sent, started = 0, time.monotonic()
         for number, tick in enumerate(ticks):
             if ticks_per_second:
-                _pace(started + number / ticks_per_second)
+                pace(started + number / ticks_per_second)
             for message in tick:
                 now_ms = int(time.time() * 1000)
                 clients[message.device_id].publish(device_topic(settings, message.device_id), message.encode(now_ms), qos=1)
@@ -87,7 +87,8 @@ def produce_kafka(settings: KafkaSettings, ticks: Iterable[list[Message]]) -> Pu
     for tick in ticks:
         for message in tick:
             payload = message.encode(int(time.time() * 1000))
-            produce_waiting(producer, settings.topics.telemetry.name, payload, message.device_id.encode(), on_delivery)
+            key = message.device_id.encode() if message.device_id else None  # unkeyed: silver quarantines it
+            produce_waiting(producer, settings.topics.telemetry.name, payload, key, on_delivery)
             sent += 1
         producer.poll(0)  # serve delivery reports as they come
     pending = producer.flush(120)
@@ -112,7 +113,7 @@ def simulate(config: IotConfig, via: str = "mqtt", rate: float | None = None) ->
     return manifest, publish_mqtt(config.mqtt, ticks, devices, per_second or None)
 
 
-def _pace(due: float) -> None:
+def pace(due: float) -> None:
     delay = due - time.monotonic()
     if delay > 0:
         time.sleep(delay)
