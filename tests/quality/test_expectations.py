@@ -17,6 +17,7 @@ from lakeforge.quality.expectations import (
     split_valid_and_quarantined,
     tag_batch_failures,
     tag_rule_failures,
+    validate_rules,
     validate_with_gx,
 )
 
@@ -240,6 +241,46 @@ def test_a_rule_gx_cannot_evaluate_is_an_error(frame):
 def test_duplicate_rule_names_are_refused(frame):
     with pytest.raises(ValueError, match=r"duplicate rule names: \['s_present'\]"):
         validate_with_gx(frame, [ROW_RULES[0], ROW_RULES[0]], suite_name="dupes")
+
+
+# --- the counted fast path -------------------------------------------------------------------------
+
+# Rules whose results turn on `mostly` (0.6 of n's values are in range; 5 of 6 s values are present)
+# and on exact and strict row-count bounds.
+COUNTED_RULES = [
+    rule("expect_column_values_to_be_between", name="n_mostly_met", column="n", min_value=0, max_value=100, mostly=0.6),
+    rule("expect_column_values_to_be_between", name="n_mostly_missed", column="n", min_value=0, max_value=100, mostly=0.61),
+    rule("expect_column_values_to_not_be_null", name="s_mostly_present", column="s", mostly=0.8),
+    rule("expect_column_values_to_be_null", name="n_mostly_missing", column="n", mostly=0.2),
+    rule("expect_table_row_count_to_equal", name="six_rows", value=6),
+    rule("expect_table_row_count_to_be_between", name="over_six", min_value=6, strict_min=True),
+    rule("expect_table_row_count_to_be_between", name="at_most_six", max_value=6),
+]
+
+
+@pytest.mark.parametrize("rows", [ROWS, []], ids=["rows", "empty"])
+def test_counted_results_are_the_ones_great_expectations_gives(spark, rows):
+    frame = spark.createDataFrame(rows, "id int, s string, n double")
+    rules = ALL_RULES + COUNTED_RULES
+    assert validate_rules(frame, rules, suite_name="s").results == validate_with_gx(frame, rules, suite_name="s").results
+
+
+def test_rules_a_count_decides_run_without_great_expectations(frame, monkeypatch):
+    def no_gx(*args, **kwargs):
+        raise AssertionError("GX ran")
+
+    monkeypatch.setattr("lakeforge.quality.expectations.validate_with_gx", no_gx)
+    report = validate_rules(frame, ROW_RULES + COUNTED_RULES, suite_name="s")
+    assert (report.results["n_mostly_met"].success, report.results["n_mostly_missed"].success) == (True, False)
+    assert report.results["six_rows"] == RuleResult("drop", True, None, None, observed_value=6)
+    with pytest.raises(AssertionError, match="GX ran"):
+        validate_rules(frame, TABLE_RULES, suite_name="s")  # uniqueness and a mean are GX's to judge
+
+
+def test_a_counted_rule_on_a_missing_column_names_the_rule_and_the_columns(frame):
+    ghost = rule("expect_column_values_to_not_be_null", name="ghost", column="nope")
+    with pytest.raises(ValueError, match=r"rule 'ghost' .* could not be evaluated: no column 'nope' among \['id', 's', 'n'\]"):
+        validate_rules(frame, [ghost], suite_name="broken")
 
 
 # --- policies on hand-made reports -----------------------------------------------------------------

@@ -17,7 +17,7 @@ from lakeforge.quality.expectations import (
     split_valid_and_quarantined,
     tag_batch_failures,
     tag_rule_failures,
-    validate_with_gx,
+    validate_rules,
 )
 from lakeforge.quality.failures import FAILED_RULES, FAILURE_DETAILS
 from lakeforge.tables import delta
@@ -52,7 +52,7 @@ def apply_expectations(
     columns = rows.columns
     tagged = rows.transform(tag_rule_failures(rules)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        report = validate_with_gx(tagged.select(*columns), rules, suite_name=f"gold.{name}")
+        report = validate_rules(tagged.select(*columns), rules, suite_name=f"gold.{name}")
         on_validated(report)
         outcome = enforce_table_policies(report, rules)
         for warning in outcome.warnings:

@@ -18,7 +18,7 @@ from lakeforge.quality.expectations import (
     tag_batch_failures,
     ValidationReport,
     tag_rule_failures,
-    validate_with_gx,
+    validate_rules,
 )
 from lakeforge.spark import job_description
 from lakeforge.tables import delta
@@ -33,7 +33,7 @@ class Phases(NamedTuple):
 
     land: str = "read + bronze write"
     count: str = "bronze count"
-    rules: str = "cleanse + row rules + table rules"  # one pass: GX's first job fills the cleansed cache
+    rules: str = "cleanse + row rules + table rules"  # the rules' aggregate (the first job) fills the cleansed cache
     quarantine: str = "quarantine write"
     duplicates: str = "duplicates count"
     merge: str = "dedup + silver merge"
@@ -134,7 +134,7 @@ def route_typed_rows(
 ) -> LayerCounts:
     parsed = typed.where(~F.array_contains("_failed_rules", "malformed_record")).select(*spec.columns)
     with job_description(spark, f"silver {table}: {PHASES.rules}"):  # the first action: fills typed's cache
-        report = validate_with_gx(parsed, spec.expectations, suite_name=f"silver.{table}")
+        report = validate_rules(parsed, spec.expectations, suite_name=f"silver.{table}")
     on_validated(report)
     outcome = enforce_table_policies(report, spec.expectations)
     for warning in outcome.warnings:

@@ -26,7 +26,7 @@ from lakeforge.quality.expectations import (
     split_valid_and_quarantined,
     tag_batch_failures,
     tag_rule_failures,
-    validate_with_gx,
+    validate_rules,
 )
 from lakeforge.quality.failures import FAILED_RULES, RowFailure, is_malformed, quote_value
 from lakeforge.streaming.config import SilverSettings
@@ -128,7 +128,7 @@ def micro_batch_rules(rules: list[ExpectationRule]) -> list[ExpectationRule]:
 
 
 def judge_micro_batch(batch: DataFrame, settings: SilverSettings, on_validated: Callable[[ValidationReport], None]) -> DataFrame:
-    """`batch` with the failures of its table-level drop rules on every row, after a GX validation of
+    """`batch` with the failures of its table-level drop rules on every row, after validating
     the parsed rows; raises ExpectationFailedError when a fail rule breaks (the query stops, and the
     micro-batch, committed nowhere, is redone on restart); logs failed warn rules.
 
@@ -138,7 +138,7 @@ def judge_micro_batch(batch: DataFrame, settings: SilverSettings, on_validated: 
     if not rules or batch.isEmpty():
         return batch
     suite = f"silver.{settings.table}"
-    report = validate_with_gx(batch.where(~is_malformed(batch)).select(*settings.columns), rules, suite_name=suite)
+    report = validate_rules(batch.where(~is_malformed(batch)).select(*settings.columns), rules, suite_name=suite)
     on_validated(report)
     outcome = enforce_table_policies(report, rules)
     for warning in outcome.warnings:
