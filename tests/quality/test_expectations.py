@@ -256,12 +256,15 @@ COUNTED_RULES = [
     rule("expect_table_row_count_to_be_between", name="over_six", min_value=6, strict_min=True),
     rule("expect_table_row_count_to_be_between", name="at_most_six", max_value=6),
 ]
+# A conditional expectation: Great Expectations judges it, whatever its type.
+CONDITIONAL = rule("expect_column_values_to_be_between", name="n_small_after_two", policy="warn", column="n",
+                   max_value=10, row_condition="id > 2", condition_parser="spark")
 
 
 @pytest.mark.parametrize("rows", [ROWS, []], ids=["rows", "empty"])
 def test_counted_results_are_the_ones_great_expectations_gives(spark, rows):
     frame = spark.createDataFrame(rows, "id int, s string, n double")
-    rules = ALL_RULES + COUNTED_RULES
+    rules = [*ALL_RULES, *COUNTED_RULES, CONDITIONAL]
     assert validate_rules(frame, rules, suite_name="s").results == validate_with_gx(frame, rules, suite_name="s").results
 
 
@@ -275,6 +278,8 @@ def test_rules_a_count_decides_run_without_great_expectations(frame, monkeypatch
     assert report.results["six_rows"] == RuleResult("drop", True, None, None, observed_value=6)
     with pytest.raises(AssertionError, match="GX ran"):
         validate_rules(frame, TABLE_RULES, suite_name="s")  # uniqueness and a mean are GX's to judge
+    with pytest.raises(AssertionError, match="GX ran"):
+        validate_rules(frame, [CONDITIONAL], suite_name="s")
 
 
 def test_a_counted_rule_on_a_missing_column_names_the_rule_and_the_columns(frame):

@@ -1,8 +1,9 @@
 """Expectation rules: Spark predicates that route rows, and a Great Expectations validation of the batch.
 
 Row-level drop rules tag the rows they reject (tag_rule_failures); every rule, row- or table-level, is
-also run as a GX suite (validate_with_gx), whose failed fail/drop/warn rules enforce_table_policies
-turns into an error, a quarantined batch or warnings. Kwargs are read through the GX expectation
+also judged on the whole batch as GX would (validate_rules: one aggregate where a count decides, a GX
+suite for the rest), and enforce_table_policies turns failed fail/drop/warn rules into an error, a
+quarantined batch or warnings. Kwargs are read through the GX expectation
 classes on both paths, so a rule means the same on each and a typo in the config fails early.
 """
 
@@ -167,6 +168,9 @@ _ROW_COUNT_RULES = {"expect_table_row_count_to_be_between", "expect_table_row_co
 
 
 def _counted_by_aggregate(rule: ExpectationRule) -> bool:
+    """Whether a count of rows decides `rule` (a conditional expectation is left to GX)."""
+    if _gx_expectation(rule).row_condition:
+        return False
     return (is_row_level(rule) and rule.expectation in _ROW_CONDITIONS) or rule.expectation in _ROW_COUNT_RULES
 
 
