@@ -4,6 +4,7 @@ back. The world's aliases are restored after the module (the service and registr
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -85,6 +86,18 @@ def served_version(service: str, user: int) -> str:
     return httpx.get(f"{service}/recommendations/{user}", headers={"X-API-Key": API_KEY}, timeout=10).json()["model_version"]
 
 
+def settled_versions(service: str, users: list[int], expected: str, seconds: float = 20) -> set[str]:
+    """The versions the users get, asked several times each (so every worker answers), once they are all
+    `expected` or after `seconds`: the worker that took the deployment's reload serves the new version at
+    once, the others from their next registry poll."""
+    deadline = time.monotonic() + seconds
+    while True:
+        versions = {served_version(service, user) for user in users for _ in range(6)}
+        if versions == {expected} or time.monotonic() > deadline:
+            return versions
+        time.sleep(0.2)
+
+
 def test_better_recommender_is_promoted_and_served(spark, service, world, registry, versions, smoke_users):
     weak_version, good_version = versions
     set_aliases(registry, champion=weak_version, challenger=good_version, previous=None)
@@ -94,6 +107,7 @@ def test_better_recommender_is_promoted_and_served(spark, service, world, regist
     aliases = registry.aliases()
     assert (aliases.champion, aliases.previous) == (good_version, weak_version)
     expected = recommend(world.result.model, smoke_users[0], 10).item_ids
+    assert settled_versions(service, [smoke_users[0]], good_version) == {good_version}
     answer = httpx.get(f"{service}/recommendations/{smoke_users[0]}", headers={"X-API-Key": API_KEY}, timeout=10).json()
     assert (answer["model_version"], [item["item_id"] for item in answer["items"]]) == (good_version, expected)
     report = run.log.read(registry.model_name).where(f"deployment_id = '{run.deployment_id}' AND step = 'validate'").first()
@@ -128,10 +142,10 @@ def test_a_failed_smoke_test_rolls_the_service_back(spark, service, world, regis
     assert f"champion {good_version} -> {weak_version}" in decisions[3].reasons
     aliases = registry.aliases()
     assert (aliases.champion, aliases.challenger, aliases.previous) == (weak_version, None, None)
-    assert {served_version(service, user) for user in smoke_users} == {weak_version}
+    assert settled_versions(service, smoke_users, weak_version) == {weak_version}
     serving = world.config.serving
     challenger_arm = next(user for user in range(1, 10**4) if variant_for(user, serving.ab_salt, serving.challenger_share) == "challenger")
-    assert served_version(service, challenger_arm) == weak_version  # the rolled-back version left the A/B arm too
+    assert settled_versions(service, [challenger_arm], weak_version) == {weak_version}  # the rolled-back version left the A/B arm too
 
 
 def test_on_aws_the_recommender_runs_as_an_ecs_service_serving_its_s3_archive(spark, service, world, registry, versions, smoke_users, aws_stack):
