@@ -36,11 +36,12 @@ def run_job(conf_path: Path, *args: str, log: Path | None = None) -> subprocess.
     return lakeforge("stream", "iot", "--conf", str(conf_path), *args, stdout=out, stderr=subprocess.STDOUT)
 
 
-def kill_repeatedly(conf_path: Path, tables: IotTables, kills: int, stages: tuple[str, ...], log: Path | None = None, timeout: float = 1800) -> list[str]:
+def kill_repeatedly(conf_path: Path, tables: IotTables, kills: int, queries: tuple[str, ...], log: Path | None = None, timeout: float = 1800) -> list[str]:
     """Start the job and SIGKILL it `kills` times, each time just after a new commit of the next of
-    `stages` (in turn); then run it to the end of its input (availableNow). Returns the stages killed at."""
+    `queries` (in turn, by the stage that names its checkpoint); then run it to the end of its input
+    (availableNow). Returns the queries killed at."""
     killed_at = []
-    for stage, delay in zip(cycle(stages), cycle(DELAYS)):
+    for stage, delay in zip(cycle(queries), cycle(DELAYS)):
         if len(killed_at) == kills:
             break
         before = committed_batches(tables.checkpoints[stage])

@@ -90,14 +90,12 @@ def test_spikes_and_the_stuck_sensor_raise_alerts(spark, pipeline):
 def test_progress_of_every_query_is_recorded(spark, pipeline):
     _, manifest, tables = pipeline
     progress = load(spark, tables.progress)
-    assert {row["query"] for row in progress.select("query").distinct().collect()} == {"iot.bronze", "iot.silver", "iot.gold", "iot.alerts"}
+    # Gold and alerts run inside silver's micro-batches: no query of their own reads silver again.
+    assert {row["query"] for row in progress.select("query").distinct().collect()} == {"iot.bronze", "iot.silver"}
     silver_in = progress.where(F.col("query") == "iot.silver").agg(F.sum("num_input_rows")).first()[0]
     dropped = progress.where(F.col("query") == "iot.silver").agg(F.sum("duplicates_dropped")).first()[0]
     assert silver_in == manifest.messages - manifest.dead_letter
     assert dropped == manifest.duplicates
-    # Each query reads its input once per batch, however often its writer uses the batch.
-    alerts_in = progress.where(F.col("query") == "iot.alerts").agg(F.sum("num_input_rows")).first()[0]
-    assert alerts_in == load(spark, tables.silver).count()
 
 
 def test_bronze_and_silver_reconcile_in_the_audit_table(spark, pipeline):

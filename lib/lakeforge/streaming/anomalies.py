@@ -1,5 +1,5 @@
-"""Anomaly detection on silver readings: fixed thresholds, a rolling z-score per device and metric, and
-stuck sensors, each alerting once per episode; alerts go to a Delta table and the alerts topic."""
+"""Anomaly detection on silver readings: fixed thresholds, a rolling robust z-score per device and
+metric, and stuck sensors, each alerting once per episode; alerts go to a Delta table and the alerts topic."""
 
 from __future__ import annotations
 
@@ -42,21 +42,53 @@ def stuck_flag(metric: str) -> str:
     return f"_stuck_{metric}"
 
 
-def zscore_alerts(settings: AnomalySettings) -> list[Candidate]:
-    """|value - mean| / stddev of the device's previous `history` readings, once there are enough.
+def stuck_run(metric: str) -> str:
+    """The column stuck_alerts sets on every reading of a stuck run, its first ones included (once the
+    readings that complete the run are in the frame)."""
+    return f"_stuck_run_{metric}"
 
-    Readings flagged stuck are left out of the history: a flat run's stddev is near zero, and the first
-    ordinary readings after it would all score far above the threshold.
+
+def zscore_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Candidate]]:
+    """|value - centre| / spread of the device's previous `history` readings, once there are enough
+    (median and 1.4826 MAD, or mean and standard deviation: zscore.method).
+
+    The readings of a stuck run are left out of the history: a flat run's spread is near zero, and the
+    first ordinary readings after it would all score far above the threshold.
     """
-    prior = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-settings.zscore.history, -1)
+    skip = settings.zscore.skip_recent
+    prior = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-settings.zscore.history - skip, -1 - skip)
     alerts = []
     for metric in settings.zscore_metrics:
-        value = F.when(~F.col(stuck_flag(metric)), F.col(metric)) if metric in settings.stuck_metrics else F.col(metric)
-        mean, std, count = F.avg(value).over(prior), F.stddev_samp(value).over(prior), F.count(value).over(prior)
-        z = F.abs(F.col(metric) - mean) / F.nullif(std, F.lit(0.0))
+        value = F.when(~F.col(stuck_run(metric)), F.col(metric)) if metric in settings.stuck_metrics else F.col(metric)
+        if settings.zscore.method == "mean_std":
+            centre, spread, count = F.avg(value).over(prior), F.stddev_samp(value).over(prior), F.count(value).over(prior)
+        else:
+            # Window functions cannot sit inside the array functions: the sorted history is a column first.
+            history = f"_history_{metric}"
+            df = df.withColumn(history, F.array_sort(F.collect_list(value).over(prior)))
+            centre, spread, count = median_and_mad(F.col(history))
+        z = F.abs(F.col(metric) - centre) / F.nullif(spread, F.lit(0.0))
         fired = (count >= settings.zscore.min_history) & (z >= settings.zscore.threshold)
         alerts.append(Candidate("zscore", metric, fired, z, F.lit(settings.zscore.threshold)))
-    return alerts
+    return df, alerts
+
+
+def sorted_median(values: Column) -> Column:
+    """The median of a sorted array (null when empty)."""
+    n = F.size(values)
+    return (F.get(values, F.floor((n - 1) / 2).cast("int")) + F.get(values, F.floor(n / 2).cast("int"))) / 2
+
+
+def median_and_mad(history: Column) -> tuple[Column, Column, Column]:
+    """Median, spread and size of a sorted history. The spread is 1.4826 x the median absolute
+    deviation (the standard deviation, for normal noise); where more than half the readings sit on
+    the median (a quantised sensor), 1.2533 x the mean absolute deviation instead."""
+    median = sorted_median(history)
+    deviations = F.transform(history, lambda x: F.abs(x - median))
+    mad = sorted_median(F.array_sort(deviations))
+    mean_deviation = F.try_divide(F.aggregate(deviations, F.lit(0.0), lambda total, x: total + x), F.size(history))
+    spread = F.when(mad > 0, mad * 1.4826).otherwise(mean_deviation * 1.2533)
+    return median, spread, F.size(history)
 
 
 def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Candidate]]:
@@ -70,6 +102,7 @@ def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, l
         flag = stuck_flag(metric)
         stuck = (F.count(metric).over(run) == repeats) & (F.min(metric).over(run) == F.max(metric).over(run))
         df = df.withColumn(flag, F.coalesce(stuck, F.lit(False)))
+        df = df.withColumn(stuck_run(metric), F.coalesce(F.max(flag).over(ordered.rowsBetween(0, repeats - 1)), F.lit(False)))
         started = F.col(flag) & ~F.coalesce(F.lag(flag).over(ordered), F.lit(False))
         alerts.append(Candidate("stuck", metric, started, F.lit(repeats), F.lit(repeats)))
     return df, alerts
@@ -104,7 +137,8 @@ def with_firings(df: DataFrame, candidates: list[Candidate]) -> DataFrame:
 def score_readings(history: DataFrame, settings: AnomalySettings) -> DataFrame:
     """Every alert the rules raise on `history` (devices' readings, ordered by seq), one row each."""
     flagged, stuck = stuck_alerts(history, settings)
-    candidates = [*threshold_alerts(settings), *zscore_alerts(settings), *stuck]
+    flagged, zscores = zscore_alerts(flagged, settings)
+    candidates = [*threshold_alerts(settings), *zscores, *stuck]
     metrics = settings_metrics(settings)
     scored = with_firings(flagged, candidates).withColumn("_alerts", episode_starts(candidates, settings.episode_gap))
     return scored.select("device_id", "seq", "event_time", *metrics, F.explode("_alerts").alias("a")).select(
@@ -151,38 +185,50 @@ def batch_alerts(silver: DataFrame, keys: DataFrame, settings: AnomalySettings) 
     return score_readings(history, settings).join(keys.select("device_id", "seq").distinct(), ["device_id", "seq"], "left_semi")
 
 
-def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):
-    """foreachBatch writer: score the batch's readings against their history in silver, append the
-    alerts idempotently, then publish them (at least once; alert_id is the key to dedupe on)."""
-    alerts_table = MicroBatchAppender(alerts_path, f"{app_id}:alerts")
+class AlertWriter:
+    """Scores micro-batches' readings against their history in silver, appends the alerts once per
+    batch id and publishes them (at least once; alert_id is the key to dedupe on)."""
 
-    def write(batch: DataFrame, batch_id: int) -> None:
-        # The batch is used three times: cached, silver is read once (and counted once in the progress).
-        keys = batch.select("device_id", "seq", "event_time").persist()
-        try:
-            alerts = batch_alerts(batch.sparkSession.read.format("delta").load(silver_path), keys, settings)
-            if alerts is None:
-                alerts_table.append(None, batch_id)
-                return
-            publish(alerts.persist(), batch_id)
-        finally:
-            keys.unpersist()
+    def __init__(self, settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, writer: str):
+        self.settings, self.kafka, self.silver_path = settings, kafka, silver_path
+        self.table = MicroBatchAppender(alerts_path, writer)
 
-    def publish(alerts: DataFrame, batch_id: int) -> None:
+    def write(self, keys: DataFrame, batch_id: int) -> None:
+        """`keys`: the batch's (device_id, seq, event_time), already in silver; read twice (for the
+        history's bounds and for the join)."""
+        silver = keys.sparkSession.read.format("delta").load(self.silver_path)
+        alerts = batch_alerts(silver, keys, self.settings)
+        if alerts is None:
+            self.table.append(None, batch_id)
+            return
+        alerts = alerts.persist()
         try:
             if alerts.isEmpty():
-                alerts_table.append(None, batch_id)
+                self.table.append(None, batch_id)
                 return
             # Published again when a replayed batch's commit had landed: at least once on the topic.
-            alerts_table.append(alerts.withColumn("detected_at", F.current_timestamp()), batch_id)
+            self.table.append(alerts.withColumn("detected_at", F.current_timestamp()), batch_id)
             (
                 alerts.select(F.col("alert_id").alias("key"), F.to_json(F.struct(*ALERT_COLUMNS)).alias("value"))
                 .write.format("kafka")
-                .options(**spark_options(kafka))
-                .option("topic", kafka.topics.alerts.name)
+                .options(**spark_options(self.kafka))
+                .option("topic", self.kafka.topics.alerts.name)
                 .save()
             )
         finally:
             alerts.unpersist()
+
+
+def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):
+    """foreachBatch writer of the alerts query that reads silver as a stream of its own."""
+    alerts = AlertWriter(settings, kafka, silver_path, alerts_path, f"{app_id}:alerts")
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        # Cached: the batch is read once (and counted once in the progress) however often it is used.
+        keys = batch.select("device_id", "seq", "event_time").persist()
+        try:
+            alerts.write(keys, batch_id)
+        finally:
+            keys.unpersist()
 
     return write

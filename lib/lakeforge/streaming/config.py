@@ -146,14 +146,29 @@ def interval_seconds(interval: str) -> float:
 
 
 class Threshold(StrictModel):
+    """Fixed bounds of one metric, in the unit the devices send it in (named, so a config says what it
+    assumes: bounds in degrees Celsius fire on nearly every reading of a sensor reporting Fahrenheit)."""
+
+    unit: str
     min: float | None = None
     max: float | None = None
 
 
 class ZScore(StrictModel):
-    history: int = Field(default=30, ge=2)  # previous readings of the same device and metric
+    """How far a reading is from the device's previous readings of the metric, in units of their spread.
+
+    median_mad: |x - median| / (1.4826 MAD), robust: a spike in the history moves neither the centre nor
+    the spread much, so it does not hide the next one (with mean_std it inflates the standard deviation
+    for `history` readings). Unit-free: the same threshold holds in any unit.
+    """
+
+    method: Literal["median_mad", "mean_std"] = "median_mad"
+    history: int = Field(default=60, ge=2)  # previous readings of the same device and metric
+    # ...ending this many readings before the one scored: a slow drift is measured against readings from
+    # before it began, not against its own last steps (with 0, the history follows a ramp and never alerts).
+    skip_recent: int = Field(default=5, ge=0)
     min_history: int = Field(default=10, ge=2)
-    threshold: float = 4.0
+    threshold: float = 5.0
 
 
 class AnomalySettings(StrictModel):
@@ -167,7 +182,7 @@ class AnomalySettings(StrictModel):
     # silver: the `history_readings` seqs before the device's first in the batch, whatever the cadence
     # (a reading a second or one every 5 minutes), and only those within `lookback` of event time when
     # it is set (e.g. "1 day": a device silent longer starts afresh).
-    history_readings: int = Field(default=30, ge=1)
+    history_readings: int = Field(default=65, ge=1)
     lookback: str | None = None
     # A rule alerts for a metric once per episode: again only after this many readings without firing.
     episode_gap: int = Field(default=10, ge=0)
@@ -175,7 +190,8 @@ class AnomalySettings(StrictModel):
 
     @model_validator(mode="after")
     def _history_holds_what_the_rules_read(self) -> AnomalySettings:
-        needs = {f"zscore.history {self.zscore.history}": self.zscore.history if self.zscore_metrics else 0,
+        zscore = self.zscore.history + self.zscore.skip_recent
+        needs = {f"zscore.history {self.zscore.history} + skip_recent {self.zscore.skip_recent}": zscore if self.zscore_metrics else 0,
                  f"stuck_repeats {self.stuck_repeats} - 1": self.stuck_repeats - 1 if self.stuck_metrics else 0,
                  f"episode_gap {self.episode_gap}": self.episode_gap}
         rule, needed = max(needs.items(), key=lambda item: item[1])

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyspark.sql import DataFrame
+import time
+from datetime import timedelta
+
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakeforge.streaming.config import GoldSettings
+from lakeforge.streaming.config import GoldSettings, interval_seconds
+from lakeforge.streaming.silver import SILVER_BATCH
+from lakeforge.streaming.sink import commit_marker, commit_metadata, last_committed_batch
 from lakeforge.tables import delta
 
 KEYS = ["device_id", "window_start"]
@@ -54,3 +59,48 @@ def merge_windows(gold_path: str):
             delta.merge_upsert(batch.sparkSession, batch, gold_path, KEYS, latest_by=None)
 
     return write
+
+
+class WindowRefresher:
+    """Gold kept by the single-pass query: every window that silver rows of batches not yet covered
+    fall in is recomputed from silver and replaces its row in one MERGE, at most once per `every_seconds`.
+
+    A recomputation is the same however often it runs, so a crash between silver's commit and gold's
+    loses nothing: the MERGE's commit marks the last silver batch it covered (`<writer>@<batch>`), and
+    the next refresh, in this run or the next, starts after it. Unlike the gold query's streaming
+    aggregate, no row silver holds is left out as late.
+    """
+
+    def __init__(self, settings: GoldSettings, silver_path: str, gold_path: str, writer: str, every_seconds: float):
+        self.settings, self.silver_path, self.gold_path, self.writer = settings, silver_path, gold_path, writer
+        self.every_seconds = every_seconds
+        self._covered: int | None = None  # the last silver batch in gold; read from gold's history once per run
+        self._last_refresh = float("-inf")
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last_refresh >= self.every_seconds
+
+    def refresh(self, spark: SparkSession) -> None:
+        """Bring gold up to every silver batch committed so far."""
+        self._last_refresh = time.monotonic()
+        if not delta.exists(spark, self.silver_path):
+            return
+        if self._covered is None:
+            self._covered = last_committed_batch(spark, self.gold_path, self.writer)
+            self._covered = -1 if self._covered is None else self._covered
+        silver = spark.read.format("delta").load(self.silver_path)
+        window_start = F.window("event_time", self.settings.window).start.alias("window_start")
+        new = silver.where(F.col(SILVER_BATCH) > self._covered).select("device_id", window_start, SILVER_BATCH).persist()
+        try:
+            first, last, last_batch = new.agg(F.min("window_start"), F.max("window_start"), F.max(SILVER_BATCH)).first()
+            if last_batch is None:
+                return
+            end = last + timedelta(seconds=interval_seconds(self.settings.window))
+            rows = silver.where((F.col("event_time") >= F.lit(first)) & (F.col("event_time") < F.lit(end)))
+            touched = new.select(*KEYS).distinct()
+            windows = rows.transform(window_aggregates(self.settings.metrics, self.settings.window)).join(touched, KEYS, "left_semi")
+            with commit_metadata(spark, commit_marker(self.writer, last_batch)):
+                delta.merge_upsert(spark, windows, self.gold_path, KEYS, latest_by=None)
+            self._covered = last_batch
+        finally:
+            new.unpersist()

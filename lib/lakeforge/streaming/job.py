@@ -1,9 +1,13 @@
-"""The IoT streaming job: four queries, Kafka -> bronze and silver -> gold windows and alerts.
+"""The IoT streaming job: Kafka -> bronze, and Kafka -> silver -> gold windows and alerts.
+
+Two queries: bronze archives the raw records on a slow trigger; silver's micro-batch also scores
+alerts and refreshes gold (streaming/single_pass.py). A job without silver among its stages runs
+gold and alerts as queries of their own, reading the silver table as a stream.
 
 Each query has its own checkpoint (offsets and state) and writes idempotently, so killing the job at
 any point and starting it again neither loses nor duplicates a row:
 - bronze, silver and alerts: foreachBatch appends made once per batch id (streaming/sink.py);
-- gold: foreachBatch MERGE that replaces each updated window.
+- gold: a MERGE that replaces each updated window.
 Bronze's and silver's micro-batches are reconciled in the audit table (streaming/audit.py).
 """
 
@@ -17,14 +21,15 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from lakeforge.quality.expectations import ValidationReport
-from lakeforge.streaming.anomalies import write_alerts_batch
+from lakeforge.streaming.anomalies import AlertWriter, write_alerts_batch
 from lakeforge.streaming.audit import StreamAudit
 from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
 from lakeforge.streaming.gold import merge_windows, windowed_stream
 from lakeforge.streaming.kafka import ensure_topics
 from lakeforge.streaming.progress import ProgressRecorder
-from lakeforge.streaming.silver import refine_telemetry, write_silver_batch
+from lakeforge.streaming.silver import SilverWriter, refine_telemetry
+from lakeforge.streaming.single_pass import query_stages, window_refresher, write_micro_batch
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables import delta
@@ -57,9 +62,11 @@ def start_stage(
     elif stage == "silver":
         from_kafka = stream.silver.source == "kafka"
         records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
-        silver = refine_telemetry(records, stream.silver, run_id)
-        writer = silver.writeStream.foreachBatch(write_silver_batch(stream.silver, tables.silver, tables.quarantine, name, on_validated))
-        trigger = stream.trigger
+        silver = SilverWriter(stream.silver, tables.silver, tables.quarantine, name, on_validated)
+        alerts = AlertWriter(stream.anomalies, config.kafka, tables.silver, tables.alerts, writer_id(name, "alerts")) if "alerts" in stream.stages else None
+        gold = window_refresher(config) if "gold" in stream.stages else None
+        refined = refine_telemetry(records, stream.silver, run_id)
+        writer, trigger = refined.writeStream.foreachBatch(write_micro_batch(silver, alerts, gold)), stream.trigger
     elif stage == "gold":
         windows = windowed_stream(spark.readStream.format("delta").load(tables.silver), stream.gold)
         writer, trigger = windows.writeStream.outputMode("update").foreachBatch(merge_windows(tables.gold)), stream.gold.trigger
@@ -118,7 +125,7 @@ def run_stream(
     error: BaseException | None = None
     try:
         if isinstance(config.stream.trigger, AvailableNow):
-            for stage in config.stream.stages:
+            for stage in query_stages(config.stream.stages):
                 queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report))
                 queries[-1].awaitTermination()
                 recorder.flush(spark, tables.progress)
@@ -132,6 +139,8 @@ def run_stream(
             stop_between_batches(query)
         if error is None:
             audit.wait_for(queries)
+            if "gold" in config.stream.stages and "silver" in config.stream.stages:
+                window_refresher(config).refresh(spark)  # the batches since the silver query's last refresh
         recorder.flush(spark, tables.progress)
         for listener in (recorder, audit):
             spark.streams.removeListener(listener)
@@ -150,7 +159,7 @@ def _run_live(
 ) -> None:
     """Start each stage once its input exists, then watch: flush progress, close audit windows, fail
     when a query stops."""
-    tables, pending = IotTables.of(config), list(config.stream.stages)
+    tables, pending = IotTables.of(config), query_stages(config.stream.stages)
     deadline = None if seconds is None else time.monotonic() + seconds
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         # A stage starts once the table it reads exists (a first run creates them in order).

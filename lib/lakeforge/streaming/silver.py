@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
@@ -146,31 +145,30 @@ def judge_micro_batch(batch: DataFrame, settings: SilverSettings, on_validated: 
     return batch.transform(tag_batch_failures(outcome))
 
 
-def write_silver_batch(
-    settings: SilverSettings,
-    silver_path: str,
-    quarantine_path: str,
-    app_id: str,
-    on_validated: Callable[[ValidationReport], None] = lambda _report: None,
-):
-    """foreachBatch writer: valid rows to silver, the rest to quarantine, each table's append made once
-    per batch id, so a batch replayed after a crash commits nothing twice. on_validated receives each
+class SilverWriter:
+    """Valid rows of a micro-batch to silver, the rest to quarantine, each table's append made once per
+    batch id, so a batch replayed after a crash commits nothing twice. on_validated receives each
     micro-batch's GX report (see judge_micro_batch)."""
-    silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
-    quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
-    quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 
-    def write(batch: DataFrame, batch_id: int) -> None:
-        nonlocal quarantine_exists
-        batch.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, settings, on_validated))
-            rows = valid.select(*silver_columns(settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
-            silver.append(None if valid.isEmpty() else rows, batch_id)
-            quarantine_exists = quarantine_exists or delta.exists(batch.sparkSession, quarantine_path)
-            quarantine.append(None if rejected.isEmpty() and quarantine_exists else as_quarantine_rows(rejected, settings.table), batch_id)
-            quarantine_exists = True
-        finally:
-            batch.unpersist()
+    def __init__(
+        self,
+        settings: SilverSettings,
+        silver_path: str,
+        quarantine_path: str,
+        app_id: str,
+        on_validated: Callable[[ValidationReport], None] = lambda _report: None,
+    ):
+        self.settings, self.path, self.quarantine_path, self.on_validated = settings, silver_path, quarantine_path, on_validated
+        self.silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
+        self.quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
+        self._quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 
-    return write
+    def write(self, batch: DataFrame, batch_id: int) -> None:
+        """Route `batch` (cached by the caller: it is read several times)."""
+        valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, self.settings, self.on_validated))
+        rows = valid.select(*silver_columns(self.settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
+        self.silver.append(None if valid.isEmpty() else rows, batch_id)
+        self._quarantine_exists = self._quarantine_exists or delta.exists(batch.sparkSession, self.quarantine_path)
+        empty = rejected.isEmpty() and self._quarantine_exists
+        self.quarantine.append(None if empty else as_quarantine_rows(rejected, self.settings.table), batch_id)
+        self._quarantine_exists = True
