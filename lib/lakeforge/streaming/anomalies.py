@@ -3,10 +3,14 @@ metric, and stuck sensors, each alerting once per episode; alerts go to a Delta 
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
+from functools import partial
 from typing import NamedTuple
 
-from pyspark.sql import Column, DataFrame, Window
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakeforge.streaming.config import AnomalySettings, KafkaSettings, interval_seconds
@@ -16,142 +20,118 @@ from lakeforge.streaming.sink import MicroBatchAppender
 ALERT_COLUMNS = ["alert_id", "device_id", "seq", "event_time", "metric", "rule", "value", "score", "limit"]
 
 
+ALERT_SCHEMA = "alert_id string, device_id string, seq bigint, event_time timestamp, metric string, rule string, value double, score double, limit double"
+
+
 class Candidate(NamedTuple):
-    """One rule on one metric: where it fires, and the score and limit an alert reports."""
+    """One rule on one metric, over a device's readings in seq order: where it fires, and the score and
+    limit an alert reports."""
 
     rule: str
     metric: str
-    fired: Column
-    score: Column
-    limit: Column
+    fired: np.ndarray  # bool
+    score: np.ndarray
+    limit: float
 
 
-def threshold_alerts(settings: AnomalySettings) -> list[Candidate]:
+def threshold_alerts(readings: pd.DataFrame, settings: AnomalySettings) -> list[Candidate]:
     alerts = []
     for metric, bounds in settings.thresholds.items():
-        value = F.col(metric)
+        value = readings[metric].to_numpy(dtype=float)
         if bounds.max is not None:
-            alerts.append(Candidate("threshold_high", metric, value > bounds.max, value, F.lit(bounds.max)))
+            alerts.append(Candidate("threshold_high", metric, value > bounds.max, value, bounds.max))
         if bounds.min is not None:
-            alerts.append(Candidate("threshold_low", metric, value < bounds.min, value, F.lit(bounds.min)))
+            alerts.append(Candidate("threshold_low", metric, value < bounds.min, value, bounds.min))
     return alerts
 
 
-def stuck_flag(metric: str) -> str:
-    """The column stuck_alerts sets on each reading that ends `stuck_repeats` identical ones."""
-    return f"_stuck_{metric}"
+def stuck_alerts(readings: pd.DataFrame, settings: AnomalySettings) -> tuple[dict[str, np.ndarray], list[Candidate]]:
+    """A metric that repeats one value `stuck_repeats` readings in a row alerts once, on the reading
+    that completes the run. Also returns, per metric, every reading of a stuck run (its first ones
+    included, once the readings that complete it are here)."""
+    repeats = settings.stuck_repeats
+    runs, alerts = {}, []
+    for metric in settings.stuck_metrics:
+        last = readings[metric].rolling(repeats, min_periods=repeats)
+        stuck = (last.min() == last.max()).to_numpy()  # False where the run holds a null
+        started = stuck & ~np.concatenate([[False], stuck[:-1]])
+        runs[metric] = pd.Series(stuck[::-1]).rolling(repeats, min_periods=1).max().to_numpy()[::-1].astype(bool)
+        alerts.append(Candidate("stuck", metric, started, np.full(len(stuck), float(repeats)), float(repeats)))
+    return runs, alerts
 
 
-def stuck_run(metric: str) -> str:
-    """The column stuck_alerts sets on every reading of a stuck run, its first ones included (once the
-    readings that complete the run are in the frame)."""
-    return f"_stuck_run_{metric}"
-
-
-def zscore_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Candidate]]:
-    """|value - centre| / spread of the device's previous `history` readings, once there are enough
-    (median and 1.4826 MAD, or mean and standard deviation: zscore.method).
+def zscore_alerts(readings: pd.DataFrame, settings: AnomalySettings, stuck_runs: dict[str, np.ndarray]) -> list[Candidate]:
+    """|value - centre| / spread of the device's `history` readings ending `skip_recent` before each
+    one, once there are enough (median and 1.4826 MAD, or mean and standard deviation: zscore.method).
 
     The readings of a stuck run are left out of the history: a flat run's spread is near zero, and the
     first ordinary readings after it would all score far above the threshold.
     """
-    skip = settings.zscore.skip_recent
-    prior = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-settings.zscore.history - skip, -1 - skip)
-    alerts = []
+    zscore, alerts = settings.zscore, []
     for metric in settings.zscore_metrics:
-        value = F.when(~F.col(stuck_run(metric)), F.col(metric)) if metric in settings.stuck_metrics else F.col(metric)
-        if settings.zscore.method == "mean_std":
-            centre, spread, count = F.avg(value).over(prior), F.stddev_samp(value).over(prior), F.count(value).over(prior)
-        else:
-            # Window functions cannot sit inside the array functions: the sorted history is a column first.
-            history = f"_history_{metric}"
-            df = df.withColumn(history, F.array_sort(F.collect_list(value).over(prior)))
-            centre, spread, count = median_and_mad(F.col(history))
-        z = F.abs(F.col(metric) - centre) / F.nullif(spread, F.lit(0.0))
-        fired = (count >= settings.zscore.min_history) & (z >= settings.zscore.threshold)
-        alerts.append(Candidate("zscore", metric, fired, z, F.lit(settings.zscore.threshold)))
-    return df, alerts
+        value = readings[metric].to_numpy(dtype=float)
+        kept = np.where(stuck_runs[metric], np.nan, value) if metric in stuck_runs else value
+        centre, spread, count = history_spread(kept, zscore.history, zscore.skip_recent, zscore.method)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(spread > 0, np.abs(value - centre) / spread, np.nan)
+        fired = (count >= zscore.min_history) & (z >= zscore.threshold)
+        alerts.append(Candidate("zscore", metric, fired, z, zscore.threshold))
+    return alerts
 
 
-def sorted_median(values: Column) -> Column:
-    """The median of a sorted array (null when empty)."""
-    n = F.size(values)
-    return (F.get(values, F.floor((n - 1) / 2).cast("int")) + F.get(values, F.floor(n / 2).cast("int"))) / 2
+def history_spread(values: np.ndarray, history: int, skip: int, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre, spread and size of the `history` values ending `skip` before each value (NaNs left out).
+
+    median_mad: the spread is 1.4826 x the median absolute deviation (the standard deviation, for
+    normal noise); where more than half the values sit on the median (a quantised sensor), 1.2533 x
+    the mean absolute deviation instead."""
+    padded = np.concatenate([np.full(history + skip, np.nan), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, history)[: len(values)]  # row i: values[i-history-skip : i-skip]
+    count = np.count_nonzero(~np.isnan(windows), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window of NaNs only: no centre yet
+        if method == "mean_std":
+            return np.nanmean(windows, axis=1), np.nanstd(windows, axis=1, ddof=1), count
+        centre = np.nanmedian(windows, axis=1)
+        deviations = np.abs(windows - centre[:, None])
+        mad, mean_deviation = np.nanmedian(deviations, axis=1), np.nanmean(deviations, axis=1)
+    return centre, np.where(mad > 0, mad * 1.4826, mean_deviation * 1.2533), count
 
 
-def median_and_mad(history: Column) -> tuple[Column, Column, Column]:
-    """Median, spread and size of a sorted history. The spread is 1.4826 x the median absolute
-    deviation (the standard deviation, for normal noise); where more than half the readings sit on
-    the median (a quantised sensor), 1.2533 x the mean absolute deviation instead."""
-    median = sorted_median(history)
-    deviations = F.transform(history, lambda x: F.abs(x - median))
-    mad = sorted_median(F.array_sort(deviations))
-    mean_deviation = F.try_divide(F.aggregate(deviations, F.lit(0.0), lambda total, x: total + x), F.size(history))
-    spread = F.when(mad > 0, mad * 1.4826).otherwise(mean_deviation * 1.2533)
-    return median, spread, F.size(history)
+def episode_starts(fired: np.ndarray, gap: int) -> np.ndarray:
+    """The readings a rule alerts on: the first of an episode, a run of firing readings that ends after
+    `gap` readings without firing (0: every firing reading alerts), so one incident (a level shift, a
+    metric out of range for an hour) is one alert."""
+    if not gap:
+        return fired
+    recent = pd.Series(fired, dtype=float).shift(1).rolling(gap, min_periods=1).max().fillna(0).to_numpy()
+    return fired & (recent == 0)
 
 
-def stuck_alerts(df: DataFrame, settings: AnomalySettings) -> tuple[DataFrame, list[Candidate]]:
-    """A metric that repeats one value `stuck_repeats` readings in a row alerts once, on the reading
-    that completes the run."""
-    repeats = settings.stuck_repeats
-    ordered = Window.partitionBy("device_id").orderBy("seq")
-    run = ordered.rowsBetween(-(repeats - 1), 0)
-    alerts = []
-    for metric in settings.stuck_metrics:
-        flag = stuck_flag(metric)
-        stuck = (F.count(metric).over(run) == repeats) & (F.min(metric).over(run) == F.max(metric).over(run))
-        df = df.withColumn(flag, F.coalesce(stuck, F.lit(False)))
-        df = df.withColumn(stuck_run(metric), F.coalesce(F.max(flag).over(ordered.rowsBetween(0, repeats - 1)), F.lit(False)))
-        started = F.col(flag) & ~F.coalesce(F.lag(flag).over(ordered), F.lit(False))
-        alerts.append(Candidate("stuck", metric, started, F.lit(repeats), F.lit(repeats)))
-    return df, alerts
-
-
-def episode_starts(candidates: list[Candidate], gap: int) -> Column:
-    """The alerts on each reading, as an array: a rule alerts for a metric on the first reading of an
-    episode, a run of firing readings that ends after `gap` readings without firing (0: every firing
-    reading alerts), so one incident (a level shift, a metric out of range for an hour) is one alert.
-
-    Window functions cannot nest, nor sit inside explode(): the frame must already hold each
-    candidate's firing and score (with_firings)."""
-    recent = Window.partitionBy("device_id").orderBy("seq").rowsBetween(-gap, -1) if gap else None
-    alerts = []
-    for index, candidate in enumerate(candidates):
-        fired = F.col(f"_fired_{index}")
-        if recent is not None:
-            fired = fired & ~F.coalesce(F.max(fired).over(recent), F.lit(False))
-        alert = F.struct(F.lit(candidate.rule).alias("rule"), F.lit(candidate.metric).alias("metric"),
-                         F.col(f"_score_{index}").alias("score"), candidate.limit.cast("double").alias("limit"))
-        alerts.append(F.when(fired, alert))
-    return F.filter(F.array(*alerts), lambda alert: alert.isNotNull())
-
-
-def with_firings(df: DataFrame, candidates: list[Candidate]) -> DataFrame:
-    return df.withColumns({
-        **{f"_fired_{index}": F.coalesce(candidate.fired, F.lit(False)) for index, candidate in enumerate(candidates)},
-        **{f"_score_{index}": candidate.score.cast("double") for index, candidate in enumerate(candidates)},
-    })
+def device_alerts(readings: pd.DataFrame, settings: AnomalySettings) -> pd.DataFrame:
+    """Every alert the rules raise on one device's readings."""
+    readings = readings.sort_values("seq", ignore_index=True)
+    stuck_runs, stuck = stuck_alerts(readings, settings)
+    raised = []
+    for candidate in [*threshold_alerts(readings, settings), *zscore_alerts(readings, settings, stuck_runs), *stuck]:
+        at = episode_starts(candidate.fired, settings.episode_gap)
+        if at.any():
+            rows = readings.loc[at, ["device_id", "seq", "event_time", candidate.metric]].rename(columns={candidate.metric: "value"})
+            raised.append(rows.assign(metric=candidate.metric, rule=candidate.rule, score=candidate.score[at], limit=candidate.limit))
+    if not raised:  # typed, as Arrow casts an empty frame's columns to the schema
+        return pd.DataFrame(columns=ALERT_COLUMNS).astype({"seq": "int64", "event_time": "datetime64[ns]", "value": float, "score": float, "limit": float})
+    alerts = pd.concat(raised, ignore_index=True)
+    alerts["alert_id"] = alerts["device_id"] + ":" + alerts["seq"].astype(str) + ":" + alerts["rule"] + ":" + alerts["metric"]
+    return alerts[ALERT_COLUMNS]
 
 
 def score_readings(history: DataFrame, settings: AnomalySettings) -> DataFrame:
-    """Every alert the rules raise on `history` (devices' readings, ordered by seq), one row each."""
-    flagged, stuck = stuck_alerts(history, settings)
-    flagged, zscores = zscore_alerts(flagged, settings)
-    candidates = [*threshold_alerts(settings), *zscores, *stuck]
+    """Every alert the rules raise on `history` (devices' readings), one row each: per device, in one
+    pandas pass over its readings in seq order (a dozen rolling rules as Spark window functions took
+    over a second per micro-batch of a few thousand readings, mostly per-operator overhead)."""
     metrics = settings_metrics(settings)
-    scored = with_firings(flagged, candidates).withColumn("_alerts", episode_starts(candidates, settings.episode_gap))
-    return scored.select("device_id", "seq", "event_time", *metrics, F.explode("_alerts").alias("a")).select(
-        F.concat_ws(":", "device_id", "seq", "a.rule", "a.metric").alias("alert_id"),
-        "device_id",
-        "seq",
-        "event_time",
-        F.col("a.metric").alias("metric"),
-        F.col("a.rule").alias("rule"),
-        F.coalesce(*[F.when(F.col("a.metric") == metric, F.col(metric)) for metric in metrics]).cast("double").alias("value"),
-        F.col("a.score").alias("score"),
-        F.col("a.limit").alias("limit"),
-    )
+    readings = history.select("device_id", "seq", "event_time", *[F.col(metric).cast("double") for metric in metrics])
+    return readings.groupBy("device_id").applyInPandas(partial(device_alerts, settings=settings), ALERT_SCHEMA)
 
 
 def settings_metrics(settings: AnomalySettings) -> list[str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import time
-from datetime import timedelta
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakeforge.streaming.config import GoldSettings, interval_seconds
+from lakeforge.streaming.config import GoldSettings
 from lakeforge.streaming.silver import SILVER_BATCH
-from lakeforge.streaming.sink import commit_marker, commit_metadata, last_committed_batch
+from lakeforge.streaming.sink import commit_marker, last_committed_batch
 from lakeforge.tables import delta
 
 KEYS = ["device_id", "window_start"]
@@ -62,11 +61,12 @@ def merge_windows(gold_path: str):
 
 
 class WindowRefresher:
-    """Gold kept by the single-pass query: every window that silver rows of batches not yet covered
-    fall in is recomputed from silver and replaces its row in one MERGE, at most once per `every_seconds`.
+    """Gold kept by the single-pass query: the windows that silver rows of batches not yet covered fall
+    in are recomputed from silver and replace gold's rows of that time span in one overwrite
+    (replaceWhere), at most once per `every_seconds`.
 
     A recomputation is the same however often it runs, so a crash between silver's commit and gold's
-    loses nothing: the MERGE's commit marks the last silver batch it covered (`<writer>@<batch>`), and
+    loses nothing: the overwrite's commit marks the last silver batch it covered (`<writer>@<batch>`), and
     the next refresh, in this run or the next, starts after it. Unlike the gold query's streaming
     aggregate, no row silver holds is left out as late.
     """
@@ -89,18 +89,21 @@ class WindowRefresher:
             self._covered = last_committed_batch(spark, self.gold_path, self.writer)
             self._covered = -1 if self._covered is None else self._covered
         silver = spark.read.format("delta").load(self.silver_path)
-        window_start = F.window("event_time", self.settings.window).start.alias("window_start")
-        new = silver.where(F.col(SILVER_BATCH) > self._covered).select("device_id", window_start, SILVER_BATCH).persist()
-        try:
-            first, last, last_batch = new.agg(F.min("window_start"), F.max("window_start"), F.max(SILVER_BATCH)).first()
-            if last_batch is None:
-                return
-            end = last + timedelta(seconds=interval_seconds(self.settings.window))
-            rows = silver.where((F.col("event_time") >= F.lit(first)) & (F.col("event_time") < F.lit(end)))
-            touched = new.select(*KEYS).distinct()
-            windows = rows.transform(window_aggregates(self.settings.metrics, self.settings.window)).join(touched, KEYS, "left_semi")
-            with commit_metadata(spark, commit_marker(self.writer, last_batch)):
-                delta.merge_upsert(spark, windows, self.gold_path, KEYS, latest_by=None)
-            self._covered = last_batch
-        finally:
-            new.unpersist()
+        window = F.window("event_time", self.settings.window)
+        # The span's bounds as text in the session's time zone, as replaceWhere reads them.
+        first, last, end, last_batch = (
+            silver.where(F.col(SILVER_BATCH) > self._covered)
+            .agg(*[F.date_format(bound, "yyyy-MM-dd HH:mm:ss.SSSSSS") for bound in (F.min(window.start), F.max(window.start), F.max(window.end))], F.max(SILVER_BATCH))
+            .first()
+        )
+        if last_batch is None:
+            return
+        # Every window from first to last is recomputed from all of silver's rows in it and replaces
+        # what gold holds there: one overwrite of that span, no join with gold.
+        rows = silver.where((F.col("event_time") >= F.lit(first).cast("timestamp")) & (F.col("event_time") < F.lit(end).cast("timestamp")))
+        windows = rows.transform(window_aggregates(self.settings.metrics, self.settings.window))
+        writer = windows.write.format("delta").option("userMetadata", commit_marker(self.writer, last_batch))
+        if delta.exists(spark, self.gold_path):
+            writer = writer.mode("overwrite").option("replaceWhere", f"window_start >= '{first}' AND window_start <= '{last}'")
+        writer.save(self.gold_path)
+        self._covered = last_batch
