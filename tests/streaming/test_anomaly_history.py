@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lakeforge.config.loader import ConfigError, load_model
-from lakeforge.streaming.anomalies import batch_alerts, score_readings
+from lakeforge.streaming.anomalies import RecentReadings, score_readings
 from lakeforge.streaming.config import AnomalySettings, load_iot_config
 from lakeforge.streaming.incidents import judge, labelled_series
 
@@ -30,12 +30,20 @@ def reading(seq: int) -> tuple:
     return ("m-1", seq, START + seq * CADENCE, temperature, 45.0 + wobble, 2.0 + wobble, 1000.0 + wobble, 90.0 - wobble)
 
 
+def batch_alerts(spark, silver, keys, settings: AnomalySettings) -> list:
+    """The alerts the job raises on a micro-batch (the readings of `keys`, already in silver), each
+    device's history loaded from silver as on the job's first batch."""
+    recent = RecentReadings(settings, lambda _spark: silver)
+    batch = silver.join(keys.select("device_id", "seq"), ["device_id", "seq"], "left_semi").select(*recent.columns).toPandas()
+    return list(recent.alerts(spark, batch).sort_values(["seq", "rule", "metric"]).itertuples())
+
+
 def alerts_on_the_last_batch(spark, settings: AnomalySettings) -> list[tuple]:
     """Silver holds 80 readings; the micro-batch is the last 31 (seq 50-80)."""
     silver = spark.createDataFrame([reading(seq) for seq in range(1, 81)],
                                    "device_id string, seq bigint, event_time timestamp, temperature double, humidity double, vibration double, pressure double, battery double")
     keys = silver.where("seq >= 50").select("device_id", "seq", "event_time")
-    return sorted((row.device_id, row.seq, row.rule, row.metric) for row in batch_alerts(silver, keys, settings).collect())
+    return sorted((row.device_id, row.seq, row.rule, row.metric) for row in batch_alerts(spark, silver, keys, settings))
 
 
 def test_at_a_five_minute_cadence_the_stuck_run_and_the_spike_are_alerted(spark, anomalies):
@@ -53,9 +61,9 @@ def test_a_lookback_bounds_the_history_in_event_time(spark, anomalies):
     silver = spark.createDataFrame([warmer_after_a_gap(seq) for seq in range(1, 81)],
                                    "device_id string, seq bigint, event_time timestamp, temperature double, humidity double, vibration double, pressure double, battery double")
     keys = silver.where("seq > 60").select("device_id", "seq", "event_time")
-    alerted = [(row.seq, row.rule, row.metric) for row in batch_alerts(silver, keys, anomalies.model_copy(update={"lookback": None})).collect()]
+    alerted = [(row.seq, row.rule, row.metric) for row in batch_alerts(spark, silver, keys, anomalies.model_copy(update={"lookback": None}))]
     assert alerted == [(61, "zscore", "temperature")]
-    assert batch_alerts(silver, keys, anomalies.model_copy(update={"lookback": "1 day"})).count() == 0
+    assert batch_alerts(spark, silver, keys, anomalies.model_copy(update={"lookback": "1 day"})) == []
 
 
 @pytest.mark.parametrize(("settings", "message"), [
@@ -77,8 +85,8 @@ def test_an_incident_is_one_alert_episode(spark, anomalies):
             for seq in range(1, 121)]
     readings = spark.createDataFrame(rows, "device_id string, seq bigint, event_time timestamp, temperature double, humidity double, vibration double, pressure double, battery double")
     keys = readings.select("device_id", "seq", "event_time")
-    episodes = [(row.seq, row.rule, row.metric) for row in batch_alerts(readings, keys, anomalies).orderBy("seq").collect()]
-    every = batch_alerts(readings, keys, anomalies.model_copy(update={"episode_gap": 0})).where("rule = 'zscore'").count()
+    episodes = [(row.seq, row.rule, row.metric) for row in batch_alerts(spark, readings, keys, anomalies)]
+    every = len([row for row in batch_alerts(spark, readings, keys, anomalies.model_copy(update={"episode_gap": 0})) if row.rule == "zscore"])
     assert episodes == [(60, "zscore", "temperature")] and every > 1
 
 
@@ -93,7 +101,7 @@ def test_a_spike_does_not_hide_the_next_with_the_robust_score(spark, anomalies):
     no_episodes = anomalies.model_copy(update={"episode_gap": 0})
 
     def alerted(settings: AnomalySettings) -> list[int]:
-        return sorted(row.seq for row in batch_alerts(readings, keys, settings).where("rule = 'zscore'").collect())
+        return sorted(row.seq for row in batch_alerts(spark, readings, keys, settings) if row.rule == "zscore")
 
     mean_std = no_episodes.model_copy(update={"zscore": anomalies.zscore.model_copy(update={"method": "mean_std"})})
     assert alerted(no_episodes) == list(spikes)
@@ -110,3 +118,21 @@ def test_labelled_incidents_at_a_five_minute_cadence_are_all_alerted_with_few_fa
     detection = judge(series, alerts, settle=anomalies.history_readings, episode_gap=anomalies.episode_gap)
     assert {kind for kind, alerted in detection.alerted.items() if alerted} == {"spike", "level_shift", "drift", "stuck"}
     assert detection.missed == [] and detection.false_episodes_per_1000 <= 1.0
+
+
+def test_driver_held_history_scores_each_batch_as_silver_would(spark, anomalies):
+    """The job scores each micro-batch against the readings the driver kept from the batches before
+    (RecentReadings), reading silver only for a device it has not seen: batch after batch, the alerts
+    equal those of scoring every reading against silver at once (score_readings)."""
+    series = labelled_series(devices=3, readings=900, cadence_seconds=1.0)
+    silver = spark.createDataFrame(series.rows, "device_id string, seq bigint, event_time timestamp, temperature double, humidity double, vibration double, pressure double, battery double")
+    silver = silver.where("device_id != 'labelled-003' or seq >= 300")  # a device that joins later
+    recent = RecentReadings(anomalies, lambda _spark: silver.where("seq <= 100"))  # what silver held when this run began
+    readings = silver.select(*recent.columns).toPandas()
+    batched = []
+    for first in range(101, 901, 40):  # a micro-batch at a time
+        batch = readings[(readings["seq"] >= first) & (readings["seq"] < first + 40)]
+        batched += [(row.device_id, row.seq, row.rule, row.metric) for row in recent.alerts(spark, batch).itertuples()]
+    at_once = score_readings(silver, anomalies).where("seq > 100").collect()
+    assert {device for device, *_ in batched} == {"labelled-001", "labelled-002", "labelled-003"}
+    assert sorted(batched) == sorted((row.device_id, row.seq, row.rule, row.metric) for row in at_once)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.streaming.config import AnomalySettings, KafkaSettings, interval_seconds
@@ -108,6 +109,11 @@ def episode_starts(fired: np.ndarray, gap: int) -> np.ndarray:
     return fired & (recent == 0)
 
 
+def no_alerts() -> pd.DataFrame:
+    """An empty frame of alerts, typed: Arrow casts an empty frame's columns to the schema."""
+    return pd.DataFrame(columns=ALERT_COLUMNS).astype({"seq": "int64", "event_time": "datetime64[ns]", "value": float, "score": float, "limit": float})
+
+
 def device_alerts(readings: pd.DataFrame, settings: AnomalySettings) -> pd.DataFrame:
     """Every alert the rules raise on one device's readings."""
     readings = readings.sort_values("seq", ignore_index=True)
@@ -118,8 +124,8 @@ def device_alerts(readings: pd.DataFrame, settings: AnomalySettings) -> pd.DataF
         if at.any():
             rows = readings.loc[at, ["device_id", "seq", "event_time", candidate.metric]].rename(columns={candidate.metric: "value"})
             raised.append(rows.assign(metric=candidate.metric, rule=candidate.rule, score=candidate.score[at], limit=candidate.limit))
-    if not raised:  # typed, as Arrow casts an empty frame's columns to the schema
-        return pd.DataFrame(columns=ALERT_COLUMNS).astype({"seq": "int64", "event_time": "datetime64[ns]", "value": float, "score": float, "limit": float})
+    if not raised:
+        return no_alerts()
     alerts = pd.concat(raised, ignore_index=True)
     alerts["alert_id"] = alerts["device_id"] + ":" + alerts["seq"].astype(str) + ":" + alerts["rule"] + ":" + alerts["metric"]
     return alerts[ALERT_COLUMNS]
@@ -157,46 +163,76 @@ def history_of(silver: DataFrame, keys: DataFrame, settings: AnomalySettings) ->
     )
 
 
-def batch_alerts(silver: DataFrame, keys: DataFrame, settings: AnomalySettings) -> DataFrame | None:
-    """The alerts on the batch's readings (`keys`), each scored against its device's history in silver."""
-    history = history_of(silver, keys, settings)
-    if history is None:
-        return None
-    return score_readings(history, settings).join(keys.select("device_id", "seq").distinct(), ["device_id", "seq"], "left_semi")
+class RecentReadings:
+    """Each device's latest readings, held by the driver between micro-batches: the history the next
+    batch is scored against, without reading silver again. A device is loaded from silver the first
+    time a batch holds it in this run (so a restart scores exactly as an uninterrupted run), and keeps
+    the readings from `history_readings` seqs before its newest on: devices x history_readings rows.
+    A reading more than `history_readings` seqs older than its device's newest arrives after its
+    history left the driver, and is scored against what is left."""
+
+    def __init__(self, settings: AnomalySettings, silver: Callable[[SparkSession], DataFrame]):
+        self.settings, self.silver = settings, silver  # silver: read when a device is loaded
+        self.columns = ["device_id", "seq", "event_time", *settings_metrics(settings)]
+        self.frame: pd.DataFrame | None = None
+        self.known: set[str] = set()
+
+    def alerts(self, spark: SparkSession, batch: pd.DataFrame) -> pd.DataFrame:
+        """The alerts on `batch` (readings silver holds: device_id, seq, event_time and the metrics)."""
+        if batch.empty:
+            return no_alerts()
+        self._load_unknown(spark, batch)
+        frame = pd.concat([part for part in (self.frame, batch[self.columns]) if part is not None], ignore_index=True)
+        frame = frame.drop_duplicates(["device_id", "seq"], keep="last")
+        firsts = batch.groupby("device_id").agg(_first=("seq", "min"), _since=("event_time", "min"))
+        window = frame.join(firsts, on="device_id", how="inner")
+        kept = window["seq"] >= window["_first"] - self.settings.history_readings
+        if self.settings.lookback is not None:  # per device: one silent longer starts afresh
+            kept &= window["event_time"] >= window["_since"] - pd.Timedelta(seconds=interval_seconds(self.settings.lookback))
+        window = window[kept].drop(columns=["_first", "_since"])
+        raised = pd.concat([device_alerts(readings, self.settings) for _, readings in window.groupby("device_id", sort=False)], ignore_index=True)
+        newest = frame.groupby("device_id")["seq"].transform("max")
+        self.frame = frame[frame["seq"] >= newest - self.settings.history_readings]
+        return raised.merge(batch[["device_id", "seq"]].drop_duplicates(), on=["device_id", "seq"])
+
+    def _load_unknown(self, spark: SparkSession, batch: pd.DataFrame) -> None:
+        unknown = batch[~batch["device_id"].isin(self.known)]
+        if unknown.empty:
+            return
+        keys = spark.createDataFrame(unknown[["device_id", "seq", "event_time"]], "device_id string, seq bigint, event_time timestamp")
+        history = history_of(self.silver(spark), keys, self.settings)
+        if history is not None:
+            loaded = history.select(*self.columns).toPandas()
+            self.frame = loaded if self.frame is None else pd.concat([self.frame, loaded], ignore_index=True)
+        self.known |= set(unknown["device_id"])
 
 
 class AlertWriter:
-    """Scores micro-batches' readings against their history in silver, appends the alerts once per
-    batch id and publishes them (at least once; alert_id is the key to dedupe on)."""
+    """Scores micro-batches' readings against each device's recent readings, appends the alerts once
+    per batch id and publishes them (at least once; alert_id is the key to dedupe on)."""
 
     def __init__(self, settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, writer: str):
-        self.settings, self.kafka, self.silver_path = settings, kafka, silver_path
+        self.kafka, self.silver_path = kafka, silver_path
+        self.recent = RecentReadings(settings, lambda spark: spark.read.format("delta").load(silver_path))
+        self.columns = self.recent.columns
         self.table = MicroBatchAppender(alerts_path, writer)
 
-    def write(self, keys: DataFrame, batch_id: int) -> None:
-        """`keys`: the batch's (device_id, seq, event_time), already in silver; read twice (for the
-        history's bounds and for the join)."""
-        silver = keys.sparkSession.read.format("delta").load(self.silver_path)
-        alerts = batch_alerts(silver, keys, self.settings)
-        if alerts is None:
+    def write(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int) -> None:
+        """`readings`: the batch's rows silver holds (RecentReadings.columns)."""
+        raised = self.recent.alerts(spark, readings)
+        if raised.empty:
             self.table.append(None, batch_id)
             return
-        alerts = alerts.persist()
-        try:
-            if alerts.isEmpty():
-                self.table.append(None, batch_id)
-                return
-            # Published again when a replayed batch's commit had landed: at least once on the topic.
-            self.table.append(alerts.withColumn("detected_at", F.current_timestamp()), batch_id)
-            (
-                alerts.select(F.col("alert_id").alias("key"), F.to_json(F.struct(*ALERT_COLUMNS)).alias("value"))
-                .write.format("kafka")
-                .options(**spark_options(self.kafka))
-                .option("topic", self.kafka.topics.alerts.name)
-                .save()
-            )
-        finally:
-            alerts.unpersist()
+        alerts = spark.createDataFrame(raised[ALERT_COLUMNS], ALERT_SCHEMA).withColumn("detected_at", F.current_timestamp())
+        # Published again when a replayed batch's commit had landed: at least once on the topic.
+        self.table.append(alerts, batch_id)
+        (
+            alerts.select(F.col("alert_id").alias("key"), F.to_json(F.struct(*ALERT_COLUMNS)).alias("value"))
+            .write.format("kafka")
+            .options(**spark_options(self.kafka))
+            .option("topic", self.kafka.topics.alerts.name)
+            .save()
+        )
 
 
 def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):
@@ -204,11 +240,6 @@ def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_p
     alerts = AlertWriter(settings, kafka, silver_path, alerts_path, f"{app_id}:alerts")
 
     def write(batch: DataFrame, batch_id: int) -> None:
-        # Cached: the batch is read once (and counted once in the progress) however often it is used.
-        keys = batch.select("device_id", "seq", "event_time").persist()
-        try:
-            alerts.write(keys, batch_id)
-        finally:
-            keys.unpersist()
+        alerts.write(batch.sparkSession, batch.select(*alerts.columns).toPandas(), batch_id)
 
     return write

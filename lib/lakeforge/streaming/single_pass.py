@@ -9,6 +9,7 @@ duplicates nothing.
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -37,14 +38,14 @@ def window_refresher(config: IotConfig) -> WindowRefresher:
     return WindowRefresher(gold, tables.silver, tables.gold, writer_id(f"{config.stream.name}.silver", "gold"), every)
 
 
-def committed_keys(spark: SparkSession, silver_path: str, batch_id: int) -> DataFrame:
+def committed_readings(spark: SparkSession, silver_path: str, batch_id: int, columns: list[str]) -> pd.DataFrame:
     """The readings silver holds from micro-batch `batch_id`, read back from the table (its files carry
     the batch id in their statistics, so only they are read): the same whether this run or a killed one
-    committed them. Taken from the micro-batch instead, each action on them ran the query's
+    committed them. Taken from the micro-batch instead, an action on them ran the query's
     de-duplication again, and its dropped-rows metric (which the audit reconciles) counted twice."""
     if not delta.exists(spark, silver_path):
-        return spark.createDataFrame([], "device_id string, seq bigint, event_time timestamp")
-    return spark.read.format("delta").load(silver_path).where(F.col(SILVER_BATCH) == batch_id).select("device_id", "seq", "event_time")
+        return pd.DataFrame(columns=columns)
+    return spark.read.format("delta").load(silver_path).where(F.col(SILVER_BATCH) == batch_id).select(*columns).toPandas()
 
 
 def write_micro_batch(silver: SilverWriter, alerts: AlertWriter | None, gold: WindowRefresher | None):
@@ -56,7 +57,7 @@ def write_micro_batch(silver: SilverWriter, alerts: AlertWriter | None, gold: Wi
         try:
             silver.write(batch, batch_id)
             if alerts is not None:
-                alerts.write(committed_keys(batch.sparkSession, silver.path, batch_id), batch_id)
+                alerts.write(batch.sparkSession, committed_readings(batch.sparkSession, silver.path, batch_id, alerts.columns), batch_id)
             if gold is not None and gold.due():
                 gold.refresh(batch.sparkSession)
         finally:
