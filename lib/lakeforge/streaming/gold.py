@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -76,9 +77,28 @@ class WindowRefresher:
         self.every_seconds = every_seconds
         self._covered: int | None = None  # the last silver batch in gold; read from gold's history once per run
         self._last_refresh = float("-inf")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gold-refresh")
+        self._running: Future | None = None
 
     def due(self) -> bool:
         return time.monotonic() - self._last_refresh >= self.every_seconds
+
+    def refresh_in_background(self, spark: SparkSession) -> None:
+        """Start a refresh on a thread of its own when due and none is running, so silver's next
+        micro-batch does not wait for gold; a refresh that failed raises here, in the query's thread."""
+        if self._running is not None and self._running.done():
+            running, self._running = self._running, None
+            running.result()
+        if self._running is None and self.due():
+            self._last_refresh = time.monotonic()
+            self._running = self._pool.submit(self.refresh, spark)
+
+    def finish(self, spark: SparkSession) -> None:
+        """Wait for a running refresh, then bring gold up to every silver batch (the job is stopping)."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()
+        self.refresh(spark)
 
     def refresh(self, spark: SparkSession) -> None:
         """Bring gold up to every silver batch committed so far."""

@@ -7,7 +7,7 @@ gold and alerts as queries of their own, reading the silver table as a stream.
 Each query has its own checkpoint (offsets and state) and writes idempotently, so killing the job at
 any point and starting it again neither loses nor duplicates a row:
 - bronze, silver and alerts: foreachBatch appends made once per batch id (streaming/sink.py);
-- gold: a MERGE that replaces each updated window.
+- gold: windows recomputed from silver overwrite their span (a gold query of its own: a MERGE per window).
 Bronze's and silver's micro-batches are reconciled in the audit table (streaming/audit.py).
 """
 
@@ -25,7 +25,7 @@ from lakeforge.streaming.anomalies import AlertWriter, write_alerts_batch
 from lakeforge.streaming.audit import StreamAudit
 from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
-from lakeforge.streaming.gold import merge_windows, windowed_stream
+from lakeforge.streaming.gold import WindowRefresher, merge_windows, windowed_stream
 from lakeforge.streaming.kafka import ensure_topics
 from lakeforge.streaming.progress import ProgressRecorder
 from lakeforge.streaming.silver import SilverWriter, refine_telemetry
@@ -51,9 +51,10 @@ def start_stage(
     run_id: str,
     catch_up: bool,
     on_validated: Callable[[ValidationReport], None] = lambda _report: None,
+    gold: WindowRefresher | None = None,
 ) -> StreamingQuery:
     """Start one query; `catch_up` runs it availableNow whatever its configured trigger. on_validated
-    receives silver's per-micro-batch GX reports."""
+    receives silver's per-micro-batch GX reports; `gold` refreshes gold from silver's micro-batches."""
     stream, tables = config.stream, IotTables.of(config)
     name = f"{stream.name}.{stage}"
     if stage == "bronze":
@@ -64,7 +65,6 @@ def start_stage(
         records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
         silver = SilverWriter(stream.silver, tables.silver, tables.quarantine, name, on_validated)
         alerts = AlertWriter(stream.anomalies, config.kafka, tables.silver, tables.alerts, writer_id(name, "alerts")) if "alerts" in stream.stages else None
-        gold = window_refresher(config) if "gold" in stream.stages else None
         refined = refine_telemetry(records, stream.silver, run_id)
         writer, trigger = refined.writeStream.foreachBatch(write_micro_batch(silver, alerts, gold)), stream.trigger
     elif stage == "gold":
@@ -122,15 +122,17 @@ def run_stream(
     for listener in (recorder, audit):
         spark.streams.addListener(listener)
     queries: list[StreamingQuery] = []
+    stages = config.stream.stages
+    gold = window_refresher(config) if "gold" in stages and "silver" in stages else None  # folded into silver's batches
     error: BaseException | None = None
     try:
         if isinstance(config.stream.trigger, AvailableNow):
-            for stage in query_stages(config.stream.stages):
-                queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report))
+            for stage in query_stages(stages):
+                queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report, gold=gold))
                 queries[-1].awaitTermination()
                 recorder.flush(spark, tables.progress)
         else:
-            _run_live(spark, config, run_id, queries, stop, seconds, recorder, audit)
+            _run_live(spark, config, run_id, queries, stop, seconds, recorder, audit, gold)
     except BaseException as failure:
         error = failure
         raise
@@ -139,8 +141,8 @@ def run_stream(
             stop_between_batches(query)
         if error is None:
             audit.wait_for(queries)
-            if "gold" in config.stream.stages and "silver" in config.stream.stages:
-                window_refresher(config).refresh(spark)  # the batches since the silver query's last refresh
+            if gold is not None:
+                gold.finish(spark)  # the batches since the silver query's last refresh
         recorder.flush(spark, tables.progress)
         for listener in (recorder, audit):
             spark.streams.removeListener(listener)
@@ -156,6 +158,7 @@ def _run_live(
     seconds: float | None,
     recorder: ProgressRecorder,
     audit: StreamAudit,
+    gold: WindowRefresher | None,
 ) -> None:
     """Start each stage once its input exists, then watch: flush progress, close audit windows, fail
     when a query stops."""
@@ -164,7 +167,7 @@ def _run_live(
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         # A stage starts once the table it reads exists (a first run creates them in order).
         for stage in [stage for stage in pending if _input_ready(spark, config, stage)]:
-            queries.append(start_stage(spark, config, stage, run_id, catch_up=False, on_validated=audit.add_report))
+            queries.append(start_stage(spark, config, stage, run_id, catch_up=False, on_validated=audit.add_report, gold=gold))
             pending.remove(stage)
         stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
         failed = [query for query in queries if not query.isActive]

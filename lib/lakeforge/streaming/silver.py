@@ -163,8 +163,8 @@ class SilverWriter:
         self.quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
         self._quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 
-    def write(self, batch: DataFrame, batch_id: int) -> None:
-        """Route `batch` (cached by the caller: it is read several times)."""
+    def write(self, batch: DataFrame, batch_id: int) -> DataFrame:
+        """Route `batch` (materialised by the caller: it is read several times); returns its silver rows."""
         valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, self.settings, self.on_validated))
         rows = valid.select(*silver_columns(self.settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
         self.silver.append(None if valid.isEmpty() else rows, batch_id)
@@ -172,3 +172,4 @@ class SilverWriter:
         empty = rejected.isEmpty() and self._quarantine_exists
         self.quarantine.append(None if empty else as_quarantine_rows(rejected, self.settings.table), batch_id)
         self._quarantine_exists = True
+        return rows

@@ -9,18 +9,15 @@ duplicates nothing.
 
 from __future__ import annotations
 
-import pandas as pd
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 
 from lakeforge.streaming.anomalies import AlertWriter
 from lakeforge.streaming.config import IotConfig, ProcessingTime, interval_seconds
 from lakeforge.streaming.gold import WindowRefresher
-from lakeforge.streaming.silver import SILVER_BATCH, SilverWriter
+from lakeforge.streaming.silver import SilverWriter
 from lakeforge.streaming.sink import writer_id
 from lakeforge.streaming.tables import IotTables
-from lakeforge.tables import delta
 
 FOLDED = ("gold", "alerts")  # stages a job with silver runs inside silver's micro-batches
 
@@ -38,28 +35,18 @@ def window_refresher(config: IotConfig) -> WindowRefresher:
     return WindowRefresher(gold, tables.silver, tables.gold, writer_id(f"{config.stream.name}.silver", "gold"), every)
 
 
-def committed_readings(spark: SparkSession, silver_path: str, batch_id: int, columns: list[str]) -> pd.DataFrame:
-    """The readings silver holds from micro-batch `batch_id`, read back from the table (its files carry
-    the batch id in their statistics, so only they are read): the same whether this run or a killed one
-    committed them. Taken from the micro-batch instead, an action on them ran the query's
-    de-duplication again, and its dropped-rows metric (which the audit reconciles) counted twice."""
-    if not delta.exists(spark, silver_path):
-        return pd.DataFrame(columns=columns)
-    return spark.read.format("delta").load(silver_path).where(F.col(SILVER_BATCH) == batch_id).select(*columns).toPandas()
-
-
 def write_micro_batch(silver: SilverWriter, alerts: AlertWriter | None, gold: WindowRefresher | None):
     """foreachBatch writer of the silver query: silver first (queryable soonest), then alerts (the
-    next latency goal), then gold when its interval has passed."""
+    next latency goal); gold, when its interval has passed, on a thread beside the next batches."""
 
     def write(batch: DataFrame, batch_id: int) -> None:
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            silver.write(batch, batch_id)
+            rows = silver.write(batch, batch_id)
             if alerts is not None:
-                alerts.write(batch.sparkSession, committed_readings(batch.sparkSession, silver.path, batch_id, alerts.columns), batch_id)
-            if gold is not None and gold.due():
-                gold.refresh(batch.sparkSession)
+                alerts.write(batch.sparkSession, rows.select(*alerts.columns).toPandas(), batch_id)
+            if gold is not None:
+                gold.refresh_in_background(batch.sparkSession)
         finally:
             batch.unpersist()
 
