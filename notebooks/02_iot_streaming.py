@@ -56,8 +56,9 @@ print(f"injected: {manifest.to_dict()}")
 # MAGIC %md
 # MAGIC ## 2. Kafka → bronze and silver → gold + alerts
 # MAGIC Bronze and silver both read the topic (`stream.silver.source: kafka`), so silver never waits for
-# MAGIC bronze's commit. A scheduled catch-up (`availableNow`): each query processes what is new since its
-# MAGIC checkpoint and stops. With a processing-time trigger (`lakeforge stream iot`) the same queries run continuously.
+# MAGIC bronze's commit; each silver micro-batch also scores alerts and refreshes gold windows (one pass).
+# MAGIC A scheduled catch-up (`availableNow`): each query processes what is new since its checkpoint and
+# MAGIC stops. With a processing-time trigger (`lakeforge stream iot`) the same queries run continuously.
 
 # COMMAND ----------
 

@@ -1,11 +1,14 @@
-"""Benchmark: CSV -> bronze -> silver rows/s against plain Spark CSV -> Parquet on the same file.
+"""Benchmark: CSV -> bronze -> silver rows/s against plain Spark CSV -> Parquet on the same file, and
+JDBC -> bronze -> silver against a plain spark.read.jdbc -> Parquet of the same PostgreSQL table.
 
-    .venv/bin/python scripts/bench/ingest.py [--rows 1000000 10000000]
+    source scripts/services/env.sh && .venv/bin/python scripts/bench/ingest.py [--rows 1000000 10000000] [--jdbc-rows 1000000]
 
 Writes bench/results/ingest.json. Both sides run in the same session on the same machine, so the
 ratio (Lakeforge rows/s over baseline rows/s) is what to compare across machines, not raw speed.
 Each size also gets the seconds of Spark jobs per phase of the run (the job descriptions the runner
-sets, read from the session's own UI), so the next bottleneck shows without a profiler.
+sets, read from the session's own UI), so the next bottleneck shows without a profiler. The JDBC
+table (customer360's billing columns) is generated inside PostgreSQL (generate_series), both sides
+read it over 4 partitions of invoice_id.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import psycopg2
 import pyspark
 
 from lakeforge.config import load_pipeline_config
 from lakeforge.config.models import PlatformConfig, StorageSettings
 from lakeforge.demo.generate import write_customers_csv
+from lakeforge.demo.seed_postgres import conninfo_from_env
+from lakeforge.ingestion.jdbc import connection_options
 from lakeforge.ingestion.files import raw_schema
 from lakeforge.pipelines.runner import PipelineRunner
 from lakeforge.spark import build_spark
@@ -61,24 +67,65 @@ def seconds_by_phase(jobs: list[dict]) -> dict[str, float]:
     return {phase: round(total, 2) for phase, total in phases.most_common()}
 
 
-def bench_config(rows: int):
-    """The customers part of customer360, pointed at a fresh lakehouse for this size."""
+def bench_config(rows: int, source: str = "customers", table: str | None = None):
+    """One source of customer360 and its silver table, pointed at a fresh lakehouse for this size (and,
+    for the JDBC source, at the bench's own table)."""
     config = load_pipeline_config(ROOT / "conf/customer360.yml", env="local")
-    storage = StorageSettings(root=str(WORK / f"lakehouse_{rows}"), landing=str(WORK / f"landing_{rows}"))
+    storage = StorageSettings(root=str(WORK / f"lakehouse_{source}_{rows}"), landing=str(WORK / f"landing_{rows}"))
     platform_config = PlatformConfig(spark=config.platform.spark, storage=storage)
+    spec = config.sources[source] if table is None else config.sources[source].model_copy(update={"table": table})
     return config.model_copy(
         update={
             "platform": platform_config,
-            "sources": {"customers": config.sources["customers"]},
-            "silver": {"customers": config.silver["customers"]},
+            "sources": {source: spec},
+            "silver": {source: config.silver[source]},
             "gold": None,
         }
     )
 
 
+BILLING_ROWS = """
+DROP TABLE IF EXISTS {table};
+CREATE TABLE {table} (invoice_id bigint PRIMARY KEY, customer_id text, billing_month date, amount numeric(10, 2), paid boolean, updated_at timestamp);
+INSERT INTO {table}
+SELECT g, 'c' || (g % 200000), date '2024-01-01' + ((g % 24) * interval '1 month'), (g % 100000) / 100.0, g % 3 = 0,
+       timestamp '2024-01-01' + g * interval '1 second'
+FROM generate_series(1, {rows}) AS g;
+ANALYZE {table};
+"""
+
+
+def run_jdbc(spark, rows: int) -> dict:
+    """JDBC -> bronze -> silver of a generated billing table against spark.read.jdbc -> Parquet."""
+    table = f"public.bench_billing_{rows}"
+    with psycopg2.connect(conninfo_from_env()) as connection, connection.cursor() as cursor:
+        cursor.execute(BILLING_ROWS.format(table=table, rows=rows))
+    connection.close()
+    config = bench_config(rows, "billing", table)
+    shutil.rmtree(WORK / f"lakehouse_billing_{rows}", ignore_errors=True)
+    source = config.sources["billing"]
+    baseline_out = WORK / f"baseline_jdbc_{rows}.parquet"
+    shutil.rmtree(baseline_out, ignore_errors=True)
+    options = {**connection_options(source), "dbtable": table, "partitionColumn": "invoice_id", "lowerBound": "1",
+               "upperBound": str(rows), "numPartitions": str(source.num_partitions)}
+    baseline_seconds = timed(lambda: spark.read.format("jdbc").options(**options).load().write.parquet(str(baseline_out)))
+    runner = PipelineRunner(spark, config)
+    lakeforge_seconds = timed(lambda: runner.execute(sources=["billing"]))
+    bronze, silver = runner.run.layer("billing", "bronze"), runner.run.layer("billing", "silver")
+    assert bronze.read == rows and silver.read == silver.written + silver.quarantined + silver.deduplicated
+    return {
+        "rows": bronze.read,
+        "baseline_jdbc_to_parquet_seconds": round(baseline_seconds, 2),
+        "lakeforge_jdbc_to_bronze_to_silver_seconds": round(lakeforge_seconds, 2),
+        "ratio": round(baseline_seconds / lakeforge_seconds, 3),
+        "silver_rows": silver.written,
+        "quarantined": silver.quarantined,
+    }
+
+
 def run_size(spark, rows: int) -> dict:
     config = bench_config(rows)
-    shutil.rmtree(WORK / f"lakehouse_{rows}", ignore_errors=True)
+    shutil.rmtree(WORK / f"lakehouse_customers_{rows}", ignore_errors=True)
     csv = WORK / f"landing_{rows}" / "customers" / "customers.csv"
     if not csv.exists():
         csv.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +163,7 @@ def run_size(spark, rows: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--jdbc-rows", type=int, default=1_000_000, help="rows of the JDBC comparison's PostgreSQL table (0: skip it)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/ingest.json"))
     args = parser.parse_args()
 
@@ -123,21 +171,24 @@ def main() -> None:
     ui = {"spark.ui.enabled": "true", "spark.ui.port": "0", "spark.ui.retainedJobs": "100000"}  # the phases' job times
     spark = build_spark(config.platform.spark.model_copy(update={"progress_bar": False, "conf": {**config.platform.spark.conf, **ui}}))
     results = [run_size(spark, rows) for rows in args.rows]
+    jdbc = run_jdbc(spark, args.jdbc_rows) if args.jdbc_rows else None
     first, last = results[0], results[-1]
     growth = (  # time growth per row growth: 1.0 means linear
         round((last["lakeforge_csv_to_bronze_to_silver_seconds"] / first["lakeforge_csv_to_bronze_to_silver_seconds"]) / (last["rows"] / first["rows"]), 3)
         if len(results) > 1 else None
     )
     report = {
-        "benchmark": "ingest: CSV -> bronze -> silver vs plain Spark CSV -> Parquet",
+        "benchmark": "ingest: CSV -> bronze -> silver vs plain Spark CSV -> Parquet; JDBC -> bronze -> silver vs spark.read.jdbc -> Parquet",
         "goals": {
             "ratio": ">= 0.5 at every size (0.3 at the very least)",
             "ratio_met": all(result["ratio"] >= 0.5 for result in results),
+            "jdbc_ratio_met": jdbc is not None and jdbc["ratio"] >= 0.5,
             "time_growth_vs_rows": "<= 1.1 from the smallest to the largest size (1M to 10M rows)",
             "time_growth_met": growth is not None and growth <= 1.1 and last["rows"] >= 10 * first["rows"],
         },
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__},
         "results": results,
+        "jdbc": jdbc,
         "time_growth_vs_rows": growth,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -165,11 +165,13 @@ class SilverWriter:
 
     def write(self, batch: DataFrame, batch_id: int) -> DataFrame:
         """Route `batch` (materialised by the caller: it is read several times); returns its silver rows."""
-        valid, rejected = split_valid_and_quarantined(judge_micro_batch(batch, self.settings, self.on_validated))
+        judged = judge_micro_batch(batch, self.settings, self.on_validated)
+        valid_count, rejected_count = judged.agg(F.count_if(F.size(FAILED_RULES) == 0), F.count_if(F.size(FAILED_RULES) > 0)).first()  # one job, not two isEmpty
+        valid, rejected = split_valid_and_quarantined(judged)
         rows = valid.select(*silver_columns(self.settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
-        self.silver.append(None if valid.isEmpty() else rows, batch_id)
+        self.silver.append(rows if valid_count else None, batch_id)
         self._quarantine_exists = self._quarantine_exists or delta.exists(batch.sparkSession, self.quarantine_path)
-        empty = rejected.isEmpty() and self._quarantine_exists
+        empty = rejected_count == 0 and self._quarantine_exists
         self.quarantine.append(None if empty else as_quarantine_rows(rejected, self.settings.table), batch_id)
         self._quarantine_exists = True
         return rows
