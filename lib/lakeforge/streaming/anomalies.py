@@ -212,7 +212,7 @@ class AlertWriter:
     per batch id and publishes them (at least once; alert_id is the key to dedupe on)."""
 
     def __init__(self, settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, writer: str):
-        self.kafka, self.silver_path = kafka, silver_path
+        self.kafka = kafka
         self.recent = RecentReadings(settings, lambda spark: spark.read.format("delta").load(silver_path))
         self.columns = self.recent.columns
         self.table = MicroBatchAppender(alerts_path, writer)

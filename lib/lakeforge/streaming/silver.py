@@ -158,7 +158,7 @@ class SilverWriter:
         app_id: str,
         on_validated: Callable[[ValidationReport], None] = lambda _report: None,
     ):
-        self.settings, self.path, self.quarantine_path, self.on_validated = settings, silver_path, quarantine_path, on_validated
+        self.settings, self.quarantine_path, self.on_validated = settings, quarantine_path, on_validated
         self.silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
         self.quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
         self._quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error

@@ -11,8 +11,6 @@ skipped if this writer committed it (or a later one) already.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from delta.tables import DeltaTable
@@ -29,19 +27,6 @@ def writer_id(query: str, table: str) -> str:
 
 def commit_marker(writer: str, batch_id: int) -> str:
     return f"{writer}@{batch_id}"
-
-
-@contextmanager
-def commit_metadata(spark: SparkSession, marker: str) -> Iterator[None]:
-    """Delta commits made in `spark` meanwhile carry `marker` as userMetadata (a MERGE takes no write
-    option for it). Inside foreachBatch, `spark` is the query's own session: no other query's commits
-    are marked."""
-    key = "spark.databricks.delta.commitInfo.userMetadata"
-    spark.conf.set(key, marker)
-    try:
-        yield
-    finally:
-        spark.conf.unset(key)
 
 
 def last_committed_batch(spark: SparkSession, path: str, writer: str) -> int | None:
