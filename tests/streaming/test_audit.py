@@ -20,7 +20,8 @@ from lakeforge.tables.layout import Lakehouse
 
 def test_kafka_offsets_are_read_per_topic_partition():
     assert kafka_offsets('{"t.telemetry":{"0":5,"1":12}}') == {("t.telemetry", 0): 5, ("t.telemetry", 1): 12}
-    assert kafka_offsets("None") is None  # PySpark's text for a first batch's missing start
+    assert kafka_offsets({"t.telemetry": {"0": 5}}) == {("t.telemetry", 0): 5}  # a progress document's, parsed
+    assert kafka_offsets(None) is None  # a first batch has no start
     assert kafka_offsets('{"sourceVersion":1,"reservoirVersion":3,"index":-1}') is None  # a Delta source
 
 

@@ -2,6 +2,9 @@
 per device, gold equal to a recomputation from silver, every malformed payload accounted for with a
 reason, and alerts exactly where spikes and a stuck sensor were injected."""
 
+import json
+from datetime import datetime
+
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -85,6 +88,11 @@ def test_spikes_and_the_stuck_sensor_raise_alerts(spark, pipeline):
     assert [(row["device_id"], row["metric"]) for row in stuck] == [(manifest.stuck[0][0], "temperature")]
     published = read_topic(config.kafka, config.kafka.topics.alerts.name, expect_at_least=alerts.count(), quiet_seconds=1)
     assert {record.key.decode() for record in published} == {row["alert_id"] for row in alerts.collect()}
+    documents = {json.loads(record.value)["alert_id"]: json.loads(record.value) for record in published}
+    for row in alerts.collect():  # each record is its alert, event time in ISO 8601 UTC
+        document = documents[row["alert_id"]]
+        assert (document["device_id"], document["seq"], document["metric"], document["rule"]) == (row["device_id"], row["seq"], row["metric"], row["rule"])
+        assert datetime.fromisoformat(document["event_time"]).timestamp() == row["event_time"].timestamp()
 
 
 def test_progress_of_every_query_is_recorded(spark, pipeline):

@@ -15,7 +15,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakeforge.streaming.config import AnomalySettings, KafkaSettings, interval_seconds
-from lakeforge.streaming.kafka import spark_options
+from lakeforge.streaming.kafka import produce_waiting, reliable_producer
+from lakeforge.streaming.silver import SILVER_BATCH
 from lakeforge.streaming.sink import MicroBatchAppender
 
 ALERT_COLUMNS = ["alert_id", "device_id", "seq", "event_time", "metric", "rule", "value", "score", "limit"]
@@ -207,32 +208,79 @@ class RecentReadings:
         self.known |= set(unknown["device_id"])
 
 
+def alert_records(alerts: pd.DataFrame) -> list[tuple[bytes, bytes]]:
+    """(key, value) of each alert on the topic: alert_id, and the alert as JSON with event_time in
+    ISO 8601 UTC (what Spark's to_json writes)."""
+    documents = alerts[ALERT_COLUMNS].assign(event_time=alerts["event_time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    values = documents.to_json(orient="records", lines=True).splitlines()
+    return [(key.encode(), value.encode()) for key, value in zip(documents["alert_id"], values, strict=True)]
+
+
+class AlertPublisher:
+    """Alerts to the alerts topic from the driver, where they already are: no Spark job per batch."""
+
+    def __init__(self, kafka: KafkaSettings):
+        self.kafka, self.producer = kafka, None
+
+    def publish(self, alerts: pd.DataFrame, timeout: float = 60.0) -> None:
+        """Every alert delivered (acknowledged by the broker) before it returns, or an error."""
+        if self.producer is None:
+            self.producer = reliable_producer(self.kafka)
+        failed = []
+
+        def delivered(error, _message) -> None:
+            if error is not None:
+                failed.append(error)
+
+        for key, value in alert_records(alerts):
+            produce_waiting(self.producer, self.kafka.topics.alerts.name, value, key, delivered)
+        pending = self.producer.flush(timeout)
+        if failed or pending:
+            raise RuntimeError(f"alerts not delivered to {self.kafka.topics.alerts.name}: {pending} pending, errors {failed[:3]}")
+
+
 class AlertWriter:
     """Scores micro-batches' readings against each device's recent readings, appends the alerts once
-    per batch id and publishes them (at least once; alert_id is the key to dedupe on)."""
+    per batch id and publishes them (at least once; alert_id is the key to dedupe on).
 
-    def __init__(self, settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, writer: str):
-        self.kafka = kafka
-        self.recent = RecentReadings(settings, lambda spark: spark.read.format("delta").load(silver_path))
+    With `silver_batches`, batch ids are silver's own (the single-pass query) and a device's history
+    is read from silver's batches up to the one scored: later ones may be committed already while it
+    is scored, and must not change its alerts (a stuck run they complete leaves the z-score history
+    of every reading in it).
+    """
+
+    def __init__(self, settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, writer: str, silver_batches: bool = False):
+        self.publisher = AlertPublisher(kafka)
+        self.silver_path, self.silver_batches = silver_path, silver_batches
+        self._scoring: int | None = None  # the silver batch being scored, when silver_batches
+        self.recent = RecentReadings(settings, self._silver_so_far)
         self.columns = self.recent.columns
         self.table = MicroBatchAppender(alerts_path, writer)
 
+    def _silver_so_far(self, spark: SparkSession) -> DataFrame:
+        silver = spark.read.format("delta").load(self.silver_path)
+        return silver if self._scoring is None else silver.where(F.col(SILVER_BATCH) <= self._scoring)
+
     def write(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int) -> None:
         """`readings`: the batch's rows silver holds (RecentReadings.columns)."""
+        self._write(spark, readings, batch_id, self.table)
+
+    def rescore(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int) -> None:
+        """Score a batch of an earlier run again (its alerts may be missing): appended unless the
+        alerts table's history has the batch, and without counting as the batch before the next one
+        `write` gets, which is checked for a replay as the first batch of a run is."""
+        self._write(spark, readings, batch_id, MicroBatchAppender(self.table.path, self.table.writer))
+
+    def _write(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int, table: MicroBatchAppender) -> None:
+        self._scoring = batch_id if self.silver_batches else None
         raised = self.recent.alerts(spark, readings)
         if raised.empty:
-            self.table.append(None, batch_id)
+            table.append(None, batch_id)
             return
         alerts = spark.createDataFrame(raised[ALERT_COLUMNS], ALERT_SCHEMA).withColumn("detected_at", F.current_timestamp())
         # Published again when a replayed batch's commit had landed: at least once on the topic.
-        self.table.append(alerts, batch_id)
-        (
-            alerts.select(F.col("alert_id").alias("key"), F.to_json(F.struct(*ALERT_COLUMNS)).alias("value"))
-            .write.format("kafka")
-            .options(**spark_options(self.kafka))
-            .option("topic", self.kafka.topics.alerts.name)
-            .save()
-        )
+        table.append(alerts, batch_id)
+        self.publisher.publish(raised)
 
 
 def write_alerts_batch(settings: AnomalySettings, kafka: KafkaSettings, silver_path: str, alerts_path: str, app_id: str):

@@ -20,11 +20,12 @@ import time
 from datetime import datetime
 
 from pyspark.sql import SparkSession
-from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+from pyspark.sql.streaming import StreamingQuery
 
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
 from lakeforge.streaming.config import IotConfig
+from lakeforge.streaming.progress import ProgressListener
 from lakeforge.streaming.journal import BatchRead, Checkpoint, Journal, JournalFile, Window
 from lakeforge.streaming.sink import committed_rows, writer_id
 from lakeforge.streaming.tables import IotTables
@@ -34,16 +35,16 @@ from lakeforge.tables.layout import Lakehouse
 AUDITED = ("bronze", "silver")
 
 
-def kafka_offsets(offsets: str | None) -> dict[tuple[str, int], int] | None:
-    """{(topic, partition): offset} of a Kafka source offset ('{"topic": {"0": 12}}'); None for another
-    source's, or for none (PySpark hands a first batch's missing start over as the text 'None')."""
-    document = json.loads(offsets) if offsets and offsets != "None" else None
+def kafka_offsets(offsets: str | dict | None) -> dict[tuple[str, int], int] | None:
+    """{(topic, partition): offset} of a Kafka source offset ('{"topic": {"0": 12}}', as text or parsed);
+    None for another source's, or for none (a first batch has no start)."""
+    document = json.loads(offsets) if isinstance(offsets, str) else offsets
     if not isinstance(document, dict) or not all(isinstance(parts, dict) for parts in document.values()):
         return None
     return {(topic, int(partition)): offset for topic, parts in document.items() for partition, offset in parts.items()}
 
 
-def offsets_between(start: str | None, end: str | None) -> int | None:
+def offsets_between(start: str | dict | None, end: str | dict | None) -> int | None:
     """Kafka offsets from `start` to `end` (source offsets as JSON); None unless both are Kafka's."""
     first, last = kafka_offsets(start), kafka_offsets(end)
     if first is None or last is None or not first.keys() <= last.keys():
@@ -51,12 +52,12 @@ def offsets_between(start: str | None, end: str | None) -> int | None:
     return sum(last[partition] - first.get(partition, 0) for partition in last)
 
 
-def rows_read(progress) -> int:
+def rows_read(progress: dict) -> int:
     """Offsets a Kafka micro-batch covered; the source's row count where offsets do not count rows
     (a Delta source) or the batch has no start (the first batch of a checkpoint)."""
-    source = progress.sources[0]
-    offsets = offsets_between(source.startOffset, source.endOffset)
-    return int(source.numInputRows) if offsets is None else offsets
+    source = progress["sources"][0]
+    offsets = offsets_between(source.get("startOffset"), source.get("endOffset"))
+    return int(source["numInputRows"]) if offsets is None else offsets
 
 
 def read_from_checkpoint(checkpoint: Checkpoint, stage: str, batch_id: int) -> BatchRead:
@@ -66,12 +67,12 @@ def read_from_checkpoint(checkpoint: Checkpoint, stage: str, batch_id: int) -> B
     return BatchRead(stage, batch_id, offsets_between(start, checkpoint.source_offset(batch_id)), None)
 
 
-def rows_deduplicated(progress) -> int:
-    states = progress.stateOperators or []
-    return sum(int((state.customMetrics or {}).get("numDroppedDuplicateRows", 0)) + state.numRowsDroppedByWatermark for state in states)
+def rows_deduplicated(progress: dict) -> int:
+    states = progress.get("stateOperators") or []
+    return sum(int((state.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0)) + state["numRowsDroppedByWatermark"] for state in states)
 
 
-class StreamAudit(StreamingQueryListener):
+class StreamAudit(ProgressListener):
     """Collects the bronze and silver queries' micro-batches (listener callbacks only buffer and
     journal them); `record` reconciles and appends them from the job's own thread. `recover` must run
     before the queries start."""
@@ -90,28 +91,19 @@ class StreamAudit(StreamingQueryListener):
         self._closing: list[Window] = []  # windows being recorded
         self._recorded: dict[str, int] = {}  # stage -> last batch id in the audit table
 
-    def onQueryStarted(self, event) -> None:
-        pass
-
-    def onQueryProgress(self, event) -> None:
-        progress = event.progress
-        if progress.name not in self.queries or not progress.sources:
+    def on_progress(self, progress: dict) -> None:
+        name, batch_id = progress["name"], progress["batchId"]
+        if name not in self.queries or not progress.get("sources"):
             return
         try:
-            batch = BatchRead(self.queries[progress.name], progress.batchId, rows_read(progress), rows_deduplicated(progress))
+            batch = BatchRead(self.queries[name], batch_id, rows_read(progress), rows_deduplicated(progress))
         except Exception as error:  # Spark drops a listener's exceptions: kept, so `record` fails with it
-            self._failure = RuntimeError(f"cannot audit {progress.name} batch {progress.batchId}: {error!r}")
+            self._failure = RuntimeError(f"cannot audit {name} batch {batch_id}: {error!r}")
             return
         with self._lock:
             self._batches.append(batch)
-            self._seen[progress.name] = progress.batchId
+            self._seen[name] = batch_id
             self._save_journal()
-
-    def onQueryIdle(self, event) -> None:
-        pass
-
-    def onQueryTerminated(self, event) -> None:
-        pass
 
     def add_report(self, report: ValidationReport) -> None:
         """A micro-batch's GX report (silver's on_validated), recorded with the window."""

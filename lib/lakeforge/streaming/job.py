@@ -21,15 +21,15 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from lakeforge.quality.expectations import ValidationReport
-from lakeforge.streaming.anomalies import AlertWriter, write_alerts_batch
+from lakeforge.streaming.anomalies import write_alerts_batch
 from lakeforge.streaming.audit import StreamAudit
 from lakeforge.streaming.bronze import kafka_records
 from lakeforge.streaming.config import AvailableNow, IotConfig, Trigger
-from lakeforge.streaming.gold import WindowRefresher, merge_windows, windowed_stream
+from lakeforge.streaming.gold import merge_windows, windowed_stream
 from lakeforge.streaming.kafka import ensure_topics
 from lakeforge.streaming.progress import ProgressRecorder
 from lakeforge.streaming.silver import SilverWriter, refine_telemetry
-from lakeforge.streaming.single_pass import query_stages, window_refresher, write_micro_batch
+from lakeforge.streaming.single_pass import FoldedStages, folded_stages, query_stages, write_micro_batch
 from lakeforge.streaming.sink import MicroBatchAppender, writer_id
 from lakeforge.streaming.tables import IotTables
 from lakeforge.tables import delta
@@ -51,10 +51,11 @@ def start_stage(
     run_id: str,
     catch_up: bool,
     on_validated: Callable[[ValidationReport], None] = lambda _report: None,
-    gold: WindowRefresher | None = None,
+    folded: FoldedStages = FoldedStages(None, None),
 ) -> StreamingQuery:
     """Start one query; `catch_up` runs it availableNow whatever its configured trigger. on_validated
-    receives silver's per-micro-batch GX reports; `gold` refreshes gold from silver's micro-batches."""
+    receives silver's per-micro-batch GX reports; `folded` scores alerts and refreshes gold from
+    silver's micro-batches."""
     stream, tables = config.stream, IotTables.of(config)
     name = f"{stream.name}.{stage}"
     if stage == "bronze":
@@ -64,9 +65,8 @@ def start_stage(
         from_kafka = stream.silver.source == "kafka"
         records = kafka_records(spark, config) if from_kafka else spark.readStream.format("delta").load(tables.bronze)
         silver = SilverWriter(stream.silver, tables.silver, tables.quarantine, name, on_validated)
-        alerts = AlertWriter(stream.anomalies, config.kafka, tables.silver, tables.alerts, writer_id(name, "alerts")) if "alerts" in stream.stages else None
         refined = refine_telemetry(records, stream.silver, run_id)
-        writer, trigger = refined.writeStream.foreachBatch(write_micro_batch(silver, alerts, gold)), stream.trigger
+        writer, trigger = refined.writeStream.foreachBatch(write_micro_batch(silver, folded)), stream.trigger
     elif stage == "gold":
         windows = windowed_stream(spark.readStream.format("delta").load(tables.silver), stream.gold)
         writer, trigger = windows.writeStream.outputMode("update").foreachBatch(merge_windows(tables.gold)), stream.gold.trigger
@@ -123,16 +123,16 @@ def run_stream(
         spark.streams.addListener(listener)
     queries: list[StreamingQuery] = []
     stages = config.stream.stages
-    gold = window_refresher(config) if "gold" in stages and "silver" in stages else None  # folded into silver's batches
+    folded = folded_stages(config)  # gold and alerts inside silver's micro-batches
     error: BaseException | None = None
     try:
         if isinstance(config.stream.trigger, AvailableNow):
             for stage in query_stages(stages):
-                queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report, gold=gold))
+                queries.append(start_stage(spark, config, stage, run_id, catch_up=True, on_validated=audit.add_report, folded=folded))
                 queries[-1].awaitTermination()
                 recorder.flush(spark, tables.progress)
         else:
-            _run_live(spark, config, run_id, queries, stop, seconds, recorder, audit, gold)
+            _run_live(spark, config, run_id, queries, stop, seconds, recorder, audit, folded)
     except BaseException as failure:
         error = failure
         raise
@@ -141,8 +141,7 @@ def run_stream(
             stop_between_batches(query)
         if error is None:
             audit.wait_for(queries)
-            if gold is not None:
-                gold.finish(spark)  # the batches since the silver query's last refresh
+            folded.finish(spark)  # the last batch's alerts; gold up to every silver batch
         recorder.flush(spark, tables.progress)
         for listener in (recorder, audit):
             spark.streams.removeListener(listener)
@@ -158,7 +157,7 @@ def _run_live(
     seconds: float | None,
     recorder: ProgressRecorder,
     audit: StreamAudit,
-    gold: WindowRefresher | None,
+    folded: FoldedStages,
 ) -> None:
     """Start each stage once its input exists, then watch: flush progress, close audit windows, fail
     when a query stops."""
@@ -167,7 +166,7 @@ def _run_live(
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         # A stage starts once the table it reads exists (a first run creates them in order).
         for stage in [stage for stage in pending if _input_ready(spark, config, stage)]:
-            queries.append(start_stage(spark, config, stage, run_id, catch_up=False, on_validated=audit.add_report, gold=gold))
+            queries.append(start_stage(spark, config, stage, run_id, catch_up=False, on_validated=audit.add_report, folded=folded))
             pending.remove(stage)
         stop.wait(1.0 if pending else config.stream.progress_flush_seconds)
         failed = [query for query in queries if not query.isActive]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
@@ -166,10 +166,13 @@ class SilverWriter:
     def write(self, batch: DataFrame, batch_id: int) -> DataFrame:
         """Route `batch` (materialised by the caller: it is read several times); returns its silver rows."""
         judged = judge_micro_batch(batch, self.settings, self.on_validated)
-        valid_count, rejected_count = judged.agg(F.count_if(F.size(FAILED_RULES) == 0), F.count_if(F.size(FAILED_RULES) > 0)).first()  # one job, not two isEmpty
-        valid, rejected = split_valid_and_quarantined(judged)
+        # The silver append's pass over the batch also counts what quarantine gets: no job of its own.
+        counted = Observation(f"{self.silver.writer}@{batch_id}")
+        valid, _ = split_valid_and_quarantined(judged.observe(counted, F.count_if(F.size(FAILED_RULES) > 0).alias("rejected")))
+        _, rejected = split_valid_and_quarantined(judged)
         rows = valid.select(*silver_columns(self.settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
-        self.silver.append(rows if valid_count else None, batch_id)
+        written = self.silver.append(rows, batch_id)
+        rejected_count = counted.get["rejected"] if written else rejected.count()  # a replay of a committed batch appends nothing
         self._quarantine_exists = self._quarantine_exists or delta.exists(batch.sparkSession, self.quarantine_path)
         empty = rejected_count == 0 and self._quarantine_exists
         self.quarantine.append(None if empty else as_quarantine_rows(rejected, self.settings.table), batch_id)
