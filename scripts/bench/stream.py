@@ -493,7 +493,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=CAPACITY_PROBE_RATE, help="offered events/s of the throughput run, the whole fleet")
     parser.add_argument("--latency-rate", type=float, default=GOALS["readings_per_second"], help="offered events/s of a second run, below capacity, for latency (0: skip it)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
-    parser.add_argument("--warmup", type=float, default=10.0, help="publishing before the window (queries starting, JIT)")
+    parser.add_argument("--warmup", type=float, default=30.0, help="publishing before the window: a fresh job creates its tables and compiles in its first micro-batches (10-25 s here)")
     parser.add_argument("--drain", type=float, default=25.0, help="how long to wait after publishing for silver to catch up")
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--trigger", default="1 second", help="processing-time trigger of silver (bronze keeps conf/iot.yml's)")
