@@ -470,13 +470,15 @@ def detection_quality(devices: int, readings: int) -> dict:
 
 
 def previous_result(path: Path, bridge_producer: str) -> dict | None:
-    """The last result in the file if its bridge used another producer library (a before/after pair)."""
+    """The last result in the file if its bridge used another producer library (a before/after pair),
+    without its goal verdicts: they judged that run's design, the file's `goals` judge this one."""
     if not path.exists():
         return None
     earlier = json.loads(path.read_text())
-    if earlier.get("bridge_producer") == bridge_producer:
-        return earlier.get("previous")
-    return {key: value for key, value in earlier.items() if key not in ("benchmark", "previous")}
+    previous = earlier.get("previous") if earlier.get("bridge_producer") == bridge_producer else earlier
+    if previous is None:
+        return None
+    return {key: value for key, value in previous.items() if key not in ("benchmark", "previous", "goals")}
 
 
 def installed_producers() -> list[str]:

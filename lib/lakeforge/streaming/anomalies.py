@@ -18,6 +18,7 @@ from lakeforge.streaming.config import AnomalySettings, KafkaSettings, interval_
 from lakeforge.streaming.kafka import produce_waiting, reliable_producer
 from lakeforge.streaming.silver import SILVER_BATCH
 from lakeforge.streaming.sink import MicroBatchAppender
+from lakeforge.tables import delta
 
 ALERT_COLUMNS = ["alert_id", "device_id", "seq", "event_time", "metric", "rule", "value", "score", "limit"]
 
@@ -265,10 +266,15 @@ class AlertWriter:
         """`readings`: the batch's rows silver holds (RecentReadings.columns)."""
         self._write(spark, readings, batch_id, self.table)
 
-    def rescore(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int) -> None:
-        """Score a batch of an earlier run again (its alerts may be missing): appended unless the
-        alerts table's history has the batch, and without counting as the batch before the next one
-        `write` gets, which is checked for a replay as the first batch of a run is."""
+    def rescore(self, spark: SparkSession, batch_id: int) -> None:
+        """Score silver's batch `batch_id` of an earlier run again, read from silver (its alerts may be
+        missing): appended unless the alerts table's history has the batch, and without counting as
+        the batch before the next one `write` gets, which is checked for a replay as the first batch
+        of a run is."""
+        if not delta.exists(spark, self.silver_path):
+            return
+        silver = spark.read.format("delta").load(self.silver_path)
+        readings = silver.where(F.col(SILVER_BATCH) == batch_id).select(*self.columns).toPandas()
         self._write(spark, readings, batch_id, MicroBatchAppender(self.table.path, self.table.writer))
 
     def _write(self, spark: SparkSession, readings: pd.DataFrame, batch_id: int, table: MicroBatchAppender) -> None:

@@ -17,15 +17,13 @@ from dataclasses import dataclass
 import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from lakeforge.streaming.anomalies import AlertWriter
 from lakeforge.streaming.config import IotConfig, ProcessingTime, interval_seconds
 from lakeforge.streaming.gold import WindowRefresher
-from lakeforge.streaming.silver import SILVER_BATCH, SilverWriter
+from lakeforge.streaming.silver import SilverWriter
 from lakeforge.streaming.sink import writer_id
 from lakeforge.streaming.tables import IotTables
-from lakeforge.tables import delta
 
 FOLDED = ("gold", "alerts")  # stages a job with silver runs inside silver's micro-batches
 
@@ -46,8 +44,8 @@ class OverlappedAlerts:
     appended unless that batch's commit is there already.
     """
 
-    def __init__(self, writer: AlertWriter, silver_path: str):
-        self.writer, self.silver_path = writer, silver_path
+    def __init__(self, writer: AlertWriter):
+        self.writer = writer
         self.columns = writer.columns
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
         self._running: Future | None = None
@@ -60,7 +58,7 @@ class OverlappedAlerts:
         if not self._recovered:
             self._recovered = True
             if batch_id > 0:
-                self._rescore(spark, batch_id - 1)
+                self.writer.rescore(spark, batch_id - 1)
         self._running = self._pool.submit(self.writer.write, spark, readings, batch_id)
 
     def finish(self) -> None:
@@ -68,12 +66,6 @@ class OverlappedAlerts:
         running, self._running = self._running, None
         if running is not None:
             running.result()
-
-    def _rescore(self, spark: SparkSession, batch_id: int) -> None:
-        if not delta.exists(spark, self.silver_path):
-            return
-        silver = spark.read.format("delta").load(self.silver_path)
-        self.writer.rescore(spark, silver.where(F.col(SILVER_BATCH) == batch_id).select(*self.columns).toPandas(), batch_id)
 
 
 @dataclass
@@ -105,7 +97,7 @@ def folded_stages(config: IotConfig) -> FoldedStages:
     alerts = None
     if "alerts" in stream.stages:
         writer = AlertWriter(stream.anomalies, config.kafka, tables.silver, tables.alerts, writer_id(silver, "alerts"), silver_batches=True)
-        alerts = OverlappedAlerts(writer, tables.silver)
+        alerts = OverlappedAlerts(writer)
     return FoldedStages(alerts, gold)
 
 
