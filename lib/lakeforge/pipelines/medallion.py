@@ -43,6 +43,7 @@ class Phases(NamedTuple):
 PHASES = Phases()
 CORRUPT = "_corrupt_record"
 METADATA = ["_source", "_source_ref", "_run_id", "_ingested_at"]
+BRONZE_STATS_COLUMNS = ["_run_id", "_ingested_at"]  # what bronze is read by: a run's rows, or the rows since a time
 
 
 def with_bronze_metadata(source: str, run_id: str) -> Callable[[DataFrame], DataFrame]:

