@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -33,3 +34,14 @@ def write_test_overlay(conf: Path, root: Path) -> None:
     }
     (conf / "env").mkdir(parents=True, exist_ok=True)
     (conf / "env/test.yml").write_text(yaml.safe_dump(overlay, sort_keys=False))
+
+
+def file_statistics(table: str | Path) -> list[dict]:
+    """The stats of every file a Delta table's log added, read from the log's JSON, not through Delta."""
+    stats = []
+    for commit in sorted(Path(table, "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            add = json.loads(line).get("add")
+            if add and add.get("stats"):
+                stats.append(json.loads(add["stats"]))
+    return stats

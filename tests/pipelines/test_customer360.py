@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from helpers import file_statistics
 from pyspark.sql import functions as F
 
 from lakeforge.config import load_pipeline_config
@@ -71,24 +72,13 @@ def test_first_run_counts_match_the_generated_defects_exactly(demo):
         assert counts.balanced, counts
 
 
-def file_statistics(root: str, layer: str, name: str) -> list[dict]:
-    """The stats of every file a table's log added, read from the log's JSON, not through Delta."""
-    stats = []
-    for commit in sorted(Path(root, layer, name, "_delta_log").glob("*.json")):
-        for line in commit.read_text().splitlines():
-            add = json.loads(line).get("add")
-            if add and add.get("stats"):
-                stats.append(json.loads(add["stats"]))
-    return stats
-
-
 def test_bronze_files_keep_statistics_of_run_and_arrival_time_only(demo):
     root = demo["config"].platform.storage.root
     for name in SOURCES:
-        bronze = file_statistics(root, "bronze", name)
+        bronze = file_statistics(Path(root, "bronze", name))
         assert bronze and all(set(stats["minValues"]) <= {"_run_id", "_ingested_at"} for stats in bronze), name
         assert sum(stats["numRecords"] for stats in bronze) == table(demo["spark"], demo["config"], "bronze", name).count(), name
-    silver_columns = set(file_statistics(root, "silver", "customers")[0]["minValues"])
+    silver_columns = set(file_statistics(Path(root, "silver", "customers"))[0]["minValues"])
     assert {"customer_id", "tenure", "updated_at"} <= silver_columns  # silver keeps Delta's default statistics
 
 

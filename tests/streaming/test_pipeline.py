@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from helpers import file_statistics
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -53,6 +54,13 @@ def test_silver_holds_each_reading_exactly_once_per_device(spark, pipeline):
     assert got == {device: (len(seqs), len(seqs)) for device, seqs in manifest.valid.items()}
     keys = {(row["device_id"], row["seq"]) for row in silver.select("device_id", "seq").collect()}
     assert keys == {(device, seq) for device, seqs in manifest.valid.items() for seq in seqs}
+
+
+def test_silver_files_keep_statistics_of_the_columns_silver_is_read_by(spark, pipeline):
+    _, _, tables = pipeline
+    stats = file_statistics(tables.silver)
+    assert stats and all(set(file["minValues"]) == {"device_id", "seq", "event_time", "_silver_batch"} for file in stats)
+    assert sum(file["numRecords"] for file in stats) == load(spark, tables.silver).count()
 
 
 def test_gold_windows_equal_a_recomputation_from_silver(spark, pipeline):

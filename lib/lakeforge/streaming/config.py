@@ -131,7 +131,7 @@ class GoldSettings(StrictModel):
     # Late rows within this delay update their window; later ones are dropped and counted.
     watermark: str = "2 minutes"
     metrics: list[str] = Field(default_factory=lambda: list(METRICS))
-    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
+    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="15 seconds"))  # see conf/iot.yml
 
 
 def interval_seconds(interval: str) -> float:
@@ -186,7 +186,7 @@ class AnomalySettings(StrictModel):
     lookback: str | None = None
     # A rule alerts for a metric once per episode: again only after this many readings without firing.
     episode_gap: int = Field(default=10, ge=0)
-    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
+    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="15 seconds"))  # see conf/iot.yml
 
     @model_validator(mode="after")
     def _history_holds_what_the_rules_read(self) -> AnomalySettings:

@@ -38,6 +38,10 @@ KAFKA_TIMESTAMP = "_kafka_timestamp"
 RECORD_KEY = "_record_key"  # the Kafka record's key, checked against the payload (record_key_column)
 KEY_MISMATCH = "record_key_mismatch"
 SILVER_BATCH = "_silver_batch"  # the silver micro-batch that wrote the row (joins the progress table)
+# What silver is read by: gold and alerts take batches after one they covered, a device's readings
+# by seq and a span of event time. Statistics of every column made each micro-batch's write tasks
+# build a collector over all of them.
+SILVER_STATS_COLUMNS = ["device_id", "seq", "event_time", SILVER_BATCH]
 
 
 def with_kafka_metadata(run_id: str) -> Callable[[DataFrame], DataFrame]:
@@ -159,7 +163,7 @@ class SilverWriter:
         on_validated: Callable[[ValidationReport], None] = lambda _report: None,
     ):
         self.settings, self.quarantine_path, self.on_validated = settings, quarantine_path, on_validated
-        self.silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"))
+        self.silver = MicroBatchAppender(silver_path, writer_id(app_id, "silver"), SILVER_STATS_COLUMNS)
         self.quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
         self._quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 

@@ -70,6 +70,7 @@ class MicroBatchAppender:
 
     path: str
     writer: str  # unique per query and table: the marker this writer looks for after a restart
+    stats_columns: list[str] | None = None  # the columns a table this writer creates keeps file statistics for (None: Delta's default)
     _previous: int | None = field(default=None, init=False)  # the batch offered before this one
 
     def append(self, rows: DataFrame | None, batch_id: int) -> bool:
@@ -84,7 +85,8 @@ class MicroBatchAppender:
             if committed is not None and batch_id <= committed:
                 return False  # a replay of a batch whose commit landed before the query stopped
         (
-            rows.write.format("delta")
+            delta.with_stats_columns(rows.write, self.stats_columns)
+            .format("delta")
             .mode("append")
             .option("mergeSchema", "true")
             .option("userMetadata", commit_marker(self.writer, batch_id))

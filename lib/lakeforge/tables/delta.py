@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 
 
@@ -32,6 +32,12 @@ def append(df: DataFrame, path: str, app_id: str | None = None, version: int | N
     return append_rows(df, path, app_id, version).rows
 
 
+def with_stats_columns(writer: DataFrameWriter, columns: list[str] | None) -> DataFrameWriter:
+    """`writer` creating a table with file statistics for `columns` only (None: Delta's default, the
+    first 32 columns); Delta reads the property when a write creates the table, later writes keep it."""
+    return writer if columns is None else writer.option("delta.dataSkippingStatsColumns", ",".join(columns))
+
+
 def append_rows(
     df: DataFrame, path: str, app_id: str | None = None, version: int | None = None, stats_columns: list[str] | None = None
 ) -> Appended:
@@ -45,9 +51,7 @@ def append_rows(
     Each write leaves a marker in its commit's userMetadata, which finds that earlier commit and
     tells our commit from none at all (Delta commits nothing for an empty append).
     """
-    writer = df.write.format("delta").mode("append").option("mergeSchema", "true")
-    if stats_columns is not None:
-        writer = writer.option("delta.dataSkippingStatsColumns", ",".join(stats_columns))
+    writer = with_stats_columns(df.write.format("delta").mode("append").option("mergeSchema", "true"), stats_columns)
     idempotent = app_id is not None and version is not None
     if idempotent:
         # Idempotent writes: a replayed micro-batch or re-run commits nothing twice.
