@@ -186,7 +186,7 @@ class AnomalySettings(StrictModel):
     lookback: str | None = None
     # A rule alerts for a metric once per episode: again only after this many readings without firing.
     episode_gap: int = Field(default=10, ge=0)
-    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="15 seconds"))  # see conf/iot.yml
+    trigger: Trigger = Field(default_factory=lambda: ProcessingTime(interval="5 seconds"))
 
     @model_validator(mode="after")
     def _history_holds_what_the_rules_read(self) -> AnomalySettings:
