@@ -12,8 +12,8 @@ scores alerts and refreshes gold). Latency is silver's Delta commit time (the co
 the row became queryable) minus the publish time the simulator stamped in the reading; alert latency
 is the alerts table's commit time minus the publish time of the reading alerted on (the fleet injects
 temperature spikes for it). Spark's "falling behind" warnings in the job's log are counted apart for
-the warm-up, the window and the drain. A second run offers `--latency-rate`, below what the machine sustains, for the latency a
-queue does not dominate (`below_capacity`). Both runs record the CPU each component used over the
+the warm-up, the window and the drain. A second run offers `--latency-rate`, below what the machine
+sustains, for the latency a queue does not dominate (`below_capacity`). Both runs record the CPU each component used over the
 window (`cpu`), and `cpu_budget` scales the first run's CPU per event to the goal rate: the cores the
 pipeline would need, against the cores there are. Then each stage runs alone on the same events, one
 after the other, to show which one limits the whole (`stages_alone_events_per_second`). A result
