@@ -3,6 +3,7 @@ fold scored once and its (label, score) kept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from multiprocessing.pool import ThreadPool
 
@@ -11,7 +12,7 @@ from pyspark.ml import Model
 from pyspark.ml.evaluation import Evaluator
 from pyspark.ml.functions import vector_to_array
 from pyspark.ml.tuning import CrossValidator, CrossValidatorModel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.util import inheritable_thread_target
 
@@ -21,6 +22,16 @@ from lakeforge.training.metrics import regression_metrics, roc_auc
 SCORE = "__score"
 
 Scores = tuple[np.ndarray, np.ndarray]  # (label, score) of one validation fold
+
+
+def in_own_thread(session: SparkSession, task: Callable) -> Callable:
+    """`task` to run in a pool thread with its own copy of the caller's local properties.
+
+    inheritable_thread_target(session) copies them once and hands that one copy to every function it
+    wraps, so concurrent Spark jobs share it: one job's end clears the root execution id another is
+    still reading (SPARK-55505, "Cannot parse null string"). Wrapping each task apart copies per task.
+    """
+    return inheritable_thread_target(session)(task)
 
 
 def scored(frame: DataFrame, task: str) -> DataFrame:
@@ -100,11 +111,11 @@ class PooledCrossValidator(CrossValidator):
 
         def fit_and_score(i: int, j: int) -> tuple[Model, Scores]:
             # A copy per fit: fit(data, {}) fits the estimator itself, and concurrent fits of one set of
-            # stage objects race on their Java params (a one-map grid failed with "Cannot parse null string").
+            # stage objects would race on their Java params.
             model = estimator.copy(maps[j]).fit(dataset.where(fold != i))
             return model, evaluator.scores(model.transform(dataset.where(fold == i), maps[j]))
 
-        in_thread = inheritable_thread_target(dataset.sparkSession)
+        in_thread = partial(in_own_thread, dataset.sparkSession)
         with ThreadPool(self.getParallelism()) as pool:
             # The refit is the biggest fit, so it goes first when the params are already known.
             refit = pool.apply_async(in_thread(partial(estimator.copy(maps[0]).fit, dataset))) if len(maps) == 1 else None
