@@ -38,9 +38,29 @@ class SelectionSpec(StrictModel):
     threshold: float = 0.8
 
 
+class GeoSpec(StrictModel):
+    """Similarity to clusters of the training rows' locations: on when both columns are numeric features."""
+
+    latitude: str = "latitude"
+    longitude: str = "longitude"
+    clusters: int = Field(default=10, ge=0)  # 0: off
+    gamma: float = Field(default=1.0, gt=0)  # similarity exp(-gamma * squared distance in degrees)
+
+
+class DerivedSpec(StrictModel):
+    # name -> [numerator, denominator], e.g. rooms_per_household: [total_rooms, households]
+    ratios: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    # "auto": every numeric column with no negatives whose skewness exceeds skew_threshold; or a list
+    log1p: Literal["auto"] | list[str] = "auto"
+    skew_threshold: float = Field(default=1.0, gt=0)
+    geo: GeoSpec = Field(default_factory=GeoSpec)
+
+
 class FeatureSpec(StrictModel):
     impute: Literal["mean", "median", "mode"] = "median"
     scaler: Literal["standard", "minmax", "none"] = "standard"
+    # Added beside the raw columns, planned on the training rows (lakeforge.training.derived).
+    derived: DerivedSpec = Field(default_factory=DerivedSpec)
     pca: PcaSpec | None = None
     selection: SelectionSpec | None = None
 

@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame
 
 from lakeforge.training.columns import LABEL, ColumnRoles
 from lakeforge.training.config import FeatureSpec
+from lakeforge.training.derived import Derived, derived_sql
 
 FEATURES = "features"
 
@@ -33,13 +34,17 @@ def typed_columns_sql(roles: ColumnRoles) -> str:
     return "SELECT *, " + ", ".join(numeric + categorical) + " FROM __THIS__"
 
 
-def encoding_stages(roles: ColumnRoles, spec: FeatureSpec) -> list[Transformer]:
-    """Typed columns, imputed numbers, one-hot categories (unseen and null -> all zeros), assembled."""
+def encoding_stages(roles: ColumnRoles, spec: FeatureSpec, derived: tuple[Derived, ...] = ()) -> list[Transformer]:
+    """Typed columns, derived numbers, imputed numbers, one-hot categories (unseen and null -> all
+    zeros), assembled."""
     stages: list = [SQLTransformer(statement=typed_columns_sql(roles))]
+    if derived:
+        stages.append(SQLTransformer(statement=derived_sql(derived)))
+    numbers = [*roles.numeric, *(d.name for d in derived)]
     assembled = []
-    if roles.numeric:
-        imputed = [f"imp__{c}" for c in roles.numeric]
-        stages.append(Imputer(inputCols=[f"num__{c}" for c in roles.numeric], outputCols=imputed, strategy=spec.impute))
+    if numbers:
+        imputed = [f"imp__{c}" for c in numbers]
+        stages.append(Imputer(inputCols=[f"num__{c}" for c in numbers], outputCols=imputed, strategy=spec.impute))
         assembled += imputed
     if roles.categorical:
         indexed = [f"idx__{c}" for c in roles.categorical]
@@ -81,8 +86,10 @@ def reduction_stages(spec: FeatureSpec, task: str, pca_k: int | None) -> list[Tr
     return stages
 
 
-def preprocessing_stages(roles: ColumnRoles, spec: FeatureSpec, task: str, pca_k: int | None) -> list[Transformer]:
-    return encoding_stages(roles, spec) + reduction_stages(spec, task, pca_k)
+def preprocessing_stages(
+    roles: ColumnRoles, spec: FeatureSpec, task: str, pca_k: int | None, derived: tuple[Derived, ...] = ()
+) -> list[Transformer]:
+    return encoding_stages(roles, spec, derived) + reduction_stages(spec, task, pca_k)
 
 
 def components_for_variance(explained_variance: np.ndarray, target: float) -> int:
@@ -91,11 +98,11 @@ def components_for_variance(explained_variance: np.ndarray, target: float) -> in
     return int(min(np.searchsorted(cumulative, target - 1e-12) + 1, len(explained_variance)))
 
 
-def choose_pca_k(train: DataFrame, roles: ColumnRoles, spec: FeatureSpec) -> tuple[int, int]:
+def choose_pca_k(train: DataFrame, roles: ColumnRoles, spec: FeatureSpec, derived: tuple[Derived, ...] = ()) -> tuple[int, int]:
     """(k, input dimension): fit encoding + a full PCA on the training rows and read the variance curve."""
     if spec.pca is None:
         raise ValueError("features.pca is not configured")
-    encoded = Pipeline(stages=encoding_stages(roles, spec)).fit(train).transform(train)
+    encoded = Pipeline(stages=encoding_stages(roles, spec, derived)).fit(train).transform(train)
     column = encoded_column(spec)
     dimension = len(encoded.select(column).first()[0])
     full = PCA(k=dimension, inputCol=column, outputCol="pca").fit(encoded)
@@ -107,9 +114,10 @@ def stage_named(model: PipelineModel, name: str) -> Transformer | None:
 
 
 def feature_slot_names(model: PipelineModel, roles: ColumnRoles) -> list[str]:
-    """Names of the encoded vector's slots: numeric columns, then `column=category` per kept category."""
-    indexer = stage_named(model, "StringIndexerModel")
-    names = list(roles.numeric)
+    """Names of the encoded vector's slots: numeric columns and derived features (as the imputer has
+    them), then `column=category` per kept category."""
+    indexer, imputer = stage_named(model, "StringIndexerModel"), stage_named(model, "ImputerModel")
+    names = [column.removeprefix("imp__") for column in imputer.getOutputCols()] if imputer else []
     for column, labels in zip(roles.categorical, indexer.labelsArray if indexer else []):
         names += [f"{column}={label}" for label in labels]
     return names

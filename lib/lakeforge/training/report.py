@@ -26,7 +26,10 @@ def summary(result: TrainingResult) -> dict[str, Any]:
         "task": result.config.task,
         "data": result.data.identity.as_params(),
         "rows": {"train": result.train_rows, "test": result.test_rows},
-        "features": {"numeric": list(result.data.roles.numeric), "categorical": list(result.data.roles.categorical), "excluded": result.data.roles.excluded},
+        "features": {
+            "numeric": list(result.data.roles.numeric), "categorical": list(result.data.roles.categorical),
+            "excluded": result.data.roles.excluded, "derived": {d.name: d.why for d in result.data.derived},
+        },
         "pca": {"k": result.data.pca_k, "input_dimension": result.data.pca_input_dimension} if result.data.pca_k else None,
         "best_model": result.best.name,
         "selection_metric": result.primary_metric,
@@ -98,6 +101,7 @@ def markdown(result: TrainingResult, images: list[str]) -> str:
         f"- numeric: {', '.join(roles.numeric) or '-'}",
         f"- categorical: {', '.join(roles.categorical) or '-'}",
         f"- excluded: {', '.join(f'{c} ({why})' for c, why in roles.excluded.items()) or '-'}",
+        f"- derived: {', '.join(f'{d.name} ({d.why})' for d in result.data.derived) or '-'}",
         f"- PCA: k = {result.data.pca_k} of {result.data.pca_input_dimension}" if result.data.pca_k else "- PCA: off",
         f"- best model (by CV {result.primary_metric}): **{result.best.name}** {result.best.best_params}",
     ]

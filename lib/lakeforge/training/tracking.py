@@ -72,6 +72,7 @@ def log_training(result: TrainingResult) -> TrackedRun:
             "scaler": features.scaler, "impute": features.impute,
             "pca_k": result.data.pca_k, "selection": features.selection.mode if features.selection else None,
             "numeric_features": ",".join(result.data.roles.numeric), "categorical_features": ",".join(result.data.roles.categorical),
+            "derived_features": ",".join(d.name for d in result.data.derived),
             "train_rows": result.train_rows, "test_rows": result.test_rows, "best_model": result.best.name,
         })
         for candidate in result.candidates:

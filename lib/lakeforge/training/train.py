@@ -12,6 +12,7 @@ from lakeforge.training.columns import LABEL, ColumnRoles, check_label, detect_r
 from lakeforge.training.config import TrainingConfig
 from lakeforge.training.crossval import CandidateResult, cross_validate, evaluate_on_test
 from lakeforge.training.data import DataIdentity, read_data
+from lakeforge.training.derived import Derived, plan_derived
 from lakeforge.training.features import choose_pca_k, preprocessing_stages
 from lakeforge.training.metrics import baseline_metrics
 from lakeforge.training.stratified import assign_folds, split_train_test, with_class_weights
@@ -25,6 +26,7 @@ class PreparedData:
     test: DataFrame  # cached
     roles: ColumnRoles
     identity: DataIdentity
+    derived: tuple[Derived, ...] = ()
     pca_k: int | None = None
     pca_input_dimension: int | None = None
 
@@ -63,9 +65,10 @@ def prepare(spark: SparkSession, config: TrainingConfig) -> PreparedData:
     # would hold the data twice for as long as it runs.
     train.count(), test.count()
     labelled.unpersist()
-    prepared = PreparedData(train=train, test=test, roles=roles, identity=identity)
+    derived = plan_derived(train, roles, config.features.derived, validation.seed)
+    prepared = PreparedData(train=train, test=test, roles=roles, identity=identity, derived=derived)
     if config.features.pca is not None:
-        prepared.pca_k, prepared.pca_input_dimension = choose_pca_k(train, roles, config.features)
+        prepared.pca_k, prepared.pca_input_dimension = choose_pca_k(train, roles, config.features, derived)
     return prepared
 
 
@@ -78,7 +81,7 @@ def pick_best(candidates: list[CandidateResult], task: str) -> CandidateResult:
 
 def train_models(spark: SparkSession, config: TrainingConfig) -> TrainingResult:
     data = prepare(spark, config)
-    preprocessing = preprocessing_stages(data.roles, config.features, config.task, data.pca_k)
+    preprocessing = preprocessing_stages(data.roles, config.features, config.task, data.pca_k, data.derived)
     candidates = []
     for name, spec in config.models.items():
         candidate = cross_validate(data.train, preprocessing, name, spec, config.task, config.validation)
