@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from pyspark.ml.tuning import CrossValidator
 from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType
 
 from lakeforge.training.columns import LABEL, ColumnRoles
 from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
-from lakeforge.training.crossval import candidate_pipeline
+from lakeforge.training.crossval import candidate_pipeline, cross_validate
+from lakeforge.training.pipeline import SharedEncodings
 from lakeforge.training.features import preprocessing_stages
 from lakeforge.training.stratified import FOLD, assign_folds
 from lakeforge.training.validator import PooledCrossValidator, SelectionEvaluator, in_own_thread
@@ -32,10 +34,13 @@ def folded(spark):
     return assign_folds(frame, FOLDS, seed=2, stratified=True).cache()
 
 
+def lr_stages():
+    return preprocessing_stages(ColumnRoles(numeric=("a", "b"), categorical=()), FeatureSpec(), "classification", None)
+
+
 def lr_pipeline(grid: dict):
-    stages = preprocessing_stages(ColumnRoles(numeric=("a", "b"), categorical=()), FeatureSpec(), "classification", None)
     spec = ModelSpec(kind="logistic_regression", params={"maxIter": 50}, grid=grid)
-    return candidate_pipeline(stages, "lr", spec, "classification", ValidationSpec(folds=FOLDS))
+    return candidate_pipeline(lr_stages(), "lr", spec, "classification", ValidationSpec(folds=FOLDS))
 
 
 def validator(cls, grid: dict, parallelism: int = 2, **extra):
@@ -95,3 +100,35 @@ def test_a_fold_column_out_of_range_or_missing_a_fold_is_rejected(folded):
         validator(PooledCrossValidator, {}).fit(folded.withColumn(FOLD, F.when(F.col("a") > 1.5, 3).otherwise(F.col(FOLD))))
     with pytest.raises(ValueError, match=r"holds \[0, 1\]"):
         validator(PooledCrossValidator, {}).fit(folded.where(F.col(FOLD) != 2))
+
+
+def test_models_sharing_encodings_read_the_raw_rows_less_and_score_the_same(spark, folded):
+    reads = spark.sparkContext.accumulator(0)
+
+    def counted(value):
+        reads.add(1)
+        return value
+
+    counted_rows = folded.withColumn("a", F.udf(counted, DoubleType()).asNondeterministic()("a"))
+    stages, validation = lr_stages(), ValidationSpec(folds=FOLDS)
+    ridge = ModelSpec(kind="logistic_regression", params={"maxIter": 50}, grid={"regParam": [0.01, 0.1]})
+    forest = ModelSpec(kind="random_forest", params={"numTrees": 5, "maxDepth": 3})
+    folded.count()  # its own cache, filled before the count of caches is taken
+    cached_before = set(spark.sparkContext._jsc.getPersistentRDDs().keys())
+
+    def reads_of(spec: ModelSpec, encodings: SharedEncodings | None):
+        before = reads.value
+        result = cross_validate(counted_rows, stages, "m", spec, "classification", validation, encodings)
+        return reads.value - before, result
+
+    alone = [reads_of(spec, None) for spec in (ridge, forest)]
+    shared = SharedEncodings()
+    together = [reads_of(spec, shared) for spec in (ridge, forest)]
+    assert set(spark.sparkContext._jsc.getPersistentRDDs().keys()) - cached_before  # held until released
+    shared.release()
+    assert set(spark.sparkContext._jsc.getPersistentRDDs().keys()) <= cached_before
+    # The forest's folds and refit reuse the ridge's k + 1 encodings: it reads raw rows only to score.
+    assert together[1][0] < alone[1][0] and together[0][0] <= alone[0][0]
+    for (_, on_its_own), (_, sharing) in zip(alone, together):
+        assert sharing.grid == on_its_own.grid
+        assert np.array_equal(sharing.oof_score, on_its_own.oof_score)

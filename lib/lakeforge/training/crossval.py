@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from lakeforge.training.config import ModelSpec, ValidationSpec
 from lakeforge.training.estimators import build_estimator, describe_params, param_grid
 from lakeforge.training.metrics import classification_metrics, regression_metrics, summarize
-from lakeforge.training.pipeline import PersistingPipeline
+from lakeforge.training.pipeline import PersistingPipeline, SharedEncodings
 from lakeforge.training.sampling import TrainingFoldSampler
 from lakeforge.training.stratified import FOLD
 from lakeforge.training.thresholds import best_threshold
@@ -45,18 +45,22 @@ def metrics_for(task: str, label: np.ndarray, score: np.ndarray, threshold: floa
     return classification_metrics(label, score, threshold) if task == "classification" else regression_metrics(label, score)
 
 
-def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec):
+def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec,
+                       encodings: SharedEncodings | None = None):
     """(Pipeline, grid): preprocessing + the estimator, wrapped in the training-fold sampler if asked."""
     estimator = build_estimator(name, spec, task, weighted=validation.class_weights, seed=validation.seed)
     grid = param_grid(name, spec, estimator)
     last = estimator if validation.sampling == "none" else TrainingFoldSampler(estimator, validation.sampling, validation.seed)
-    return PersistingPipeline(stages=[*preprocessing, last]), grid
+    pipeline = PersistingPipeline(stages=[*preprocessing, last])
+    pipeline.encodings = encodings
+    return pipeline, grid
 
 
-def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec) -> CandidateResult:
+def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str, spec: ModelSpec, task: str, validation: ValidationSpec,
+                   encodings: SharedEncodings | None = None) -> CandidateResult:
     """Grid search on the pre-assigned __fold column; out-of-fold scores come from the fits' own scoring."""
     started = time.perf_counter()
-    pipeline, grid = candidate_pipeline(preprocessing, name, spec, task, validation)
+    pipeline, grid = candidate_pipeline(preprocessing, name, spec, task, validation, encodings)
     validator = PooledCrossValidator(
         estimator=pipeline,
         estimatorParamMaps=grid,

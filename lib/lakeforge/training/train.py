@@ -15,6 +15,7 @@ from lakeforge.training.data import DataIdentity, read_data
 from lakeforge.training.derived import Derived, plan_derived
 from lakeforge.training.features import choose_pca_k, preprocessing_stages
 from lakeforge.training.metrics import baseline_metrics
+from lakeforge.training.pipeline import SharedEncodings
 from lakeforge.training.stratified import assign_folds, split_train_test, with_class_weights
 
 PRIMARY_METRIC = {"classification": ("roc_auc", True), "regression": ("rmse", False)}
@@ -82,11 +83,14 @@ def pick_best(candidates: list[CandidateResult], task: str) -> CandidateResult:
 def train_models(spark: SparkSession, config: TrainingConfig) -> TrainingResult:
     data = prepare(spark, config)
     preprocessing = preprocessing_stages(data.roles, config.features, config.task, data.pca_k, data.derived)
-    candidates = []
-    for name, spec in config.models.items():
-        candidate = cross_validate(data.train, preprocessing, name, spec, config.task, config.validation)
-        evaluate_on_test(candidate, data.test, config.task)
-        candidates.append(candidate)
+    candidates, encodings = [], SharedEncodings()  # every model's fits share the k + 1 encodings
+    try:
+        for name, spec in config.models.items():
+            candidate = cross_validate(data.train, preprocessing, name, spec, config.task, config.validation, encodings)
+            evaluate_on_test(candidate, data.test, config.task)
+            candidates.append(candidate)
+    finally:
+        encodings.release()
     best = pick_best(candidates, config.task)
     train_labels = np.array([row[0] for row in data.train.select(LABEL).collect()], dtype=float)
     return TrainingResult(
