@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
-
 import mlflow
 from mlflow import MlflowClient
+from sqlalchemy.engine import make_url
 
 from lakeforge.config.models import PlatformConfig
 
@@ -29,11 +28,13 @@ class TrackedRun:
 
 
 def artifact_location(tracking_uri: str) -> str | None:
-    """A local sqlite backend keeps artifacts beside its database; servers choose their own."""
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme != "sqlite":
+    """A local sqlite backend keeps artifacts beside its database; servers choose their own.
+
+    Read as SQLAlchemy reads it: sqlite:///.work/mlflow.db is relative to the working directory (a
+    URL parser's path, /.work/mlflow.db, would put the artifacts at the filesystem root)."""
+    if not tracking_uri.startswith("sqlite:"):
         return None
-    return str(Path(parsed.path).resolve().parent / "mlartifacts")
+    return str(Path(make_url(tracking_uri).database).resolve().parent / "mlartifacts")
 
 
 def experiment_id(name: str, tracking_uri: str) -> str:
