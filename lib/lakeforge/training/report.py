@@ -47,6 +47,7 @@ def summary(result: TrainingResult) -> dict[str, Any]:
             }
             for c in result.candidates
         },
+        "seconds": {phase: round(seconds, 2) for phase, seconds in result.seconds.items()},
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from pyspark.sql import SparkSession
 
@@ -15,7 +16,10 @@ from lakeforge.training.train import TrainingResult, train_models
 
 def train_and_track(spark: SparkSession, config: TrainingConfig) -> tuple[TrainingResult, TrackedRun]:
     result = train_models(spark, config)
-    return result, log_training(result)
+    started = time.perf_counter()
+    tracked = log_training(result)
+    result.seconds["mlflow"] = time.perf_counter() - started
+    return result, tracked
 
 
 def print_result(result: TrainingResult, tracked: TrackedRun, as_json: bool) -> None:
@@ -27,3 +31,4 @@ def print_result(result: TrainingResult, tracked: TrackedRun, as_json: bool) -> 
     print(comparison_table(result))
     print(f"\nbest: {result.best.name} {result.best.best_params}; registered {tracked.model_uri} (version {tracked.model_version})")
     print(f"report: {tracked.report_path}")
+    print("seconds: " + ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in result.seconds.items()))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
@@ -41,6 +42,9 @@ class TrainingResult:
     baseline: dict[str, float]
     train_rows: int
     test_rows: int
+    # Wall seconds per phase: prepare (read, roles, split, folds, derived features, PCA size) and
+    # models (every candidate's cross-validation, refit and test scoring); tracking adds mlflow.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def primary_metric(self) -> str:
@@ -81,7 +85,9 @@ def pick_best(candidates: list[CandidateResult], task: str) -> CandidateResult:
 
 
 def train_models(spark: SparkSession, config: TrainingConfig) -> TrainingResult:
+    started = time.perf_counter()
     data = prepare(spark, config)
+    prepared = time.perf_counter()
     preprocessing = preprocessing_stages(data.roles, config.features, config.task, data.pca_k, data.derived)
     candidates, encodings = [], SharedEncodings()  # every model's fits share the k + 1 encodings
     try:
@@ -101,4 +107,5 @@ def train_models(spark: SparkSession, config: TrainingConfig) -> TrainingResult:
         baseline=baseline_metrics(config.task, train_labels, best.test_label),
         train_rows=len(train_labels),
         test_rows=len(best.test_label),
+        seconds={"prepare": prepared - started, "models": time.perf_counter() - prepared},
     )
