@@ -88,6 +88,15 @@ class ModelSpec(StrictModel):
     kind: Literal["logistic_regression", "random_forest", "gbt", "linear_regression"]
     params: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
+    # gbt only: this share of each fit's training rows is held out to stop on (maxIter becomes a cap;
+    # params.validationTol sets how small a gain stops it). None: always maxIter trees.
+    early_stopping: float | None = Field(default=None, gt=0, lt=0.5)
+
+    @model_validator(mode="after")
+    def _early_stopping_for_gbt(self) -> ModelSpec:
+        if self.early_stopping is not None and self.kind != "gbt":
+            raise ValueError(f"early_stopping applies to kind gbt, not {self.kind!r}")
+        return self
 
 
 class TrackingSpec(StrictModel):

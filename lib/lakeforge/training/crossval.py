@@ -11,6 +11,7 @@ from pyspark.ml import PipelineModel, Transformer
 from pyspark.sql import DataFrame
 
 from lakeforge.training.config import ModelSpec, ValidationSpec
+from lakeforge.training.early_stopping import EarlyStopping
 from lakeforge.training.estimators import build_estimator, describe_params, param_grid
 from lakeforge.training.metrics import classification_metrics, regression_metrics, summarize
 from lakeforge.training.pipeline import PersistingPipeline, SharedEncodings
@@ -50,6 +51,8 @@ def candidate_pipeline(preprocessing: list[Transformer], name: str, spec: ModelS
     """(Pipeline, grid): preprocessing + the estimator, wrapped in the training-fold sampler if asked."""
     estimator = build_estimator(name, spec, task, weighted=validation.class_weights, seed=validation.seed)
     grid = param_grid(name, spec, estimator)
+    if spec.early_stopping is not None:
+        estimator = EarlyStopping(estimator, spec.early_stopping, validation.seed)
     last = estimator if validation.sampling == "none" else TrainingFoldSampler(estimator, validation.sampling, validation.seed)
     pipeline = PersistingPipeline(stages=[*preprocessing, last])
     pipeline.encodings = encodings

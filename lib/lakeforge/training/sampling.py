@@ -7,6 +7,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakeforge.training.columns import LABEL
+from lakeforge.training.wrapped import WrappedEstimator
 
 
 def class_counts(frame: DataFrame) -> dict[float, int]:
@@ -28,22 +29,16 @@ def rebalance(frame: DataFrame, strategy: str, seed: int) -> DataFrame:
     return rebalanced.unionByName(copies) if copies is not None else rebalanced
 
 
-class TrainingFoldSampler(Estimator):
+class TrainingFoldSampler(WrappedEstimator):
     """Wraps a classifier: fit() rebalances the rows it is given, then fits the classifier.
 
     Inside CrossValidator, fit() only receives the training folds, so validation folds (and the test
-    set) are scored as they are. The fitted model is the classifier's own model, so it saves normally.
+    set) are scored as they are.
     """
 
     def __init__(self, classifier: Estimator, strategy: str, seed: int) -> None:
-        super().__init__()
-        self.classifier, self.strategy, self.seed = classifier, strategy, seed
-
-    def copy(self, extra=None) -> TrainingFoldSampler:
-        # CrossValidator's param maps name the classifier's params: hand them to the wrapped copy.
-        that = super().copy(extra)
-        that.classifier = self.classifier.copy(extra)
-        return that
+        super().__init__(classifier)
+        self.strategy, self.seed = strategy, seed
 
     def _fit(self, dataset: DataFrame) -> Model:
-        return self.classifier.fit(rebalance(dataset, self.strategy, self.seed))
+        return self.inner.fit(rebalance(dataset, self.strategy, self.seed))
