@@ -72,7 +72,7 @@ def bench_config(tag: str, args, folder: str = "lakehouse"):
     """conf/iot.yml on topics and a lakehouse of this run's own, all four stages."""
     base = load_iot_config(ROOT / "conf/iot.yml", env="local")
     storage = base.platform.storage.model_copy(update={"root": str(WORK / folder), "landing": str(WORK / "landing")})
-    stream = base.stream.model_copy(update={"trigger": ProcessingTime(interval=args.trigger)})
+    stream = base.stream if args.trigger is None else base.stream.model_copy(update={"trigger": ProcessingTime(interval=args.trigger)})
     return with_own_topics(base, tag).model_copy(
         update={
             "platform": base.platform.model_copy(update={"storage": storage}),
@@ -509,7 +509,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=30.0, help="publishing before the window: a fresh job creates its tables and compiles in its first micro-batches (10-25 s here)")
     parser.add_argument("--drain", type=float, default=25.0, help="how long to wait after publishing for silver to catch up")
     parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--trigger", default="1 second", help="processing-time trigger of silver (bronze keeps conf/iot.yml's)")
+    parser.add_argument("--trigger", help="processing-time trigger of silver, e.g. '1 second' (default: conf/iot.yml's; bronze keeps conf/iot.yml's)")
     parser.add_argument("--ceiling-seconds", type=float, default=3.0)
     parser.add_argument("--alone-seconds", type=float, default=5.0, help="publishing time of the stages-alone run (0: skip it)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/stream.json"))
@@ -551,6 +551,7 @@ def main() -> None:
         },
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "bridge_producer": args.bridge_label,
+        "silver_trigger": config.stream.trigger.model_dump(),
         "kafka_producer_ceiling": ceiling,
         "end_to_end": run,
         "below_capacity": below_capacity,
