@@ -137,12 +137,12 @@ class GoldSettings(StrictModel):
 def interval_seconds(interval: str) -> float:
     """'10 minutes' -> 600.0 (the interval strings Spark accepts for watermarks and triggers)."""
     amount, _, unit = interval.strip().partition(" ")
-    scale = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+    scale = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
     key = unit.strip().rstrip("s")
     try:
         return float(amount) * scale[key]
     except (KeyError, ValueError):
-        raise ValueError(f"interval '{interval}': expected '<number> <unit>', the unit one of seconds, minutes, hours, days") from None
+        raise ValueError(f"interval '{interval}': expected '<number> <unit>', the unit one of seconds, minutes, hours, days, weeks") from None
 
 
 class Threshold(StrictModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
@@ -149,6 +150,17 @@ def judge_micro_batch(batch: DataFrame, settings: SilverSettings, on_validated: 
     return batch.transform(tag_batch_failures(outcome))
 
 
+@dataclass(frozen=True)
+class SilverAppend:
+    """A micro-batch's silver rows, whether this call appended them (False: an earlier run had, this
+    is its replay), and the event-time span of what it appended in epoch microseconds (None: no rows or
+    not appended), counted in the append's own pass."""
+
+    rows: DataFrame
+    appended: bool
+    event_micros: tuple[int, int] | None
+
+
 class SilverWriter:
     """Valid rows of a micro-batch to silver, the rest to quarantine, each table's append made once per
     batch id, so a batch replayed after a crash commits nothing twice. on_validated receives each
@@ -167,18 +179,29 @@ class SilverWriter:
         self.quarantine = MicroBatchAppender(quarantine_path, writer_id(app_id, "quarantine"))
         self._quarantine_exists = False  # until it does, a batch with nothing rejected still creates it: readers get 0 rows, not an error
 
-    def write(self, batch: DataFrame, batch_id: int) -> DataFrame:
-        """Route `batch` (materialised by the caller: it is read several times); returns its silver rows."""
+    def write(self, batch: DataFrame, batch_id: int) -> SilverAppend:
+        """Route `batch` (materialised by the caller: it is read several times)."""
         judged = judge_micro_batch(batch, self.settings, self.on_validated)
-        # The silver append's pass over the batch also counts what quarantine gets: no job of its own.
+        # The silver append's pass over the batch also counts what quarantine gets and the span of event
+        # time it appends: no job of its own.
         counted = Observation(f"{self.silver.writer}@{batch_id}")
-        valid, _ = split_valid_and_quarantined(judged.observe(counted, F.count_if(F.size(FAILED_RULES) > 0).alias("rejected")))
+        passed = F.size(FAILED_RULES) == 0
+        valid, _ = split_valid_and_quarantined(
+            judged.observe(
+                counted,
+                F.count_if(~passed).alias("rejected"),
+                F.unix_micros(F.min(F.when(passed, F.col("event_time")))).alias("first_event"),
+                F.unix_micros(F.max(F.when(passed, F.col("event_time")))).alias("last_event"),
+            )
+        )
         _, rejected = split_valid_and_quarantined(judged)
         rows = valid.select(*silver_columns(self.settings)).withColumn(SILVER_BATCH, F.lit(batch_id).cast("bigint"))
         written = self.silver.append(rows, batch_id)
-        rejected_count = counted.get["rejected"] if written else rejected.count()  # a replay of a committed batch appends nothing
+        observed = counted.get if written else {}
+        rejected_count = observed["rejected"] if written else rejected.count()  # a replay of a committed batch appends nothing
         self._quarantine_exists = self._quarantine_exists or delta.exists(batch.sparkSession, self.quarantine_path)
         empty = rejected_count == 0 and self._quarantine_exists
         self.quarantine.append(None if empty else as_quarantine_rows(rejected, self.settings.table), batch_id)
         self._quarantine_exists = True
-        return rows
+        span = (observed["first_event"], observed["last_event"]) if observed.get("first_event") is not None else None
+        return SilverAppend(rows, written, span)

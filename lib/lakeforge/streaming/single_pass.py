@@ -103,15 +103,17 @@ def folded_stages(config: IotConfig) -> FoldedStages:
 
 def write_micro_batch(silver: SilverWriter, folded: FoldedStages):
     """foreachBatch writer of the silver query: silver first (queryable soonest), then its readings
-    handed to the alerts thread; gold, when its interval has passed, on a thread of its own."""
+    handed to the alerts thread and its event-time span to gold; gold, when its interval has passed,
+    on a thread of its own."""
 
     def write(batch: DataFrame, batch_id: int) -> None:
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            rows = silver.write(batch, batch_id)
+            appended = silver.write(batch, batch_id)
             if folded.alerts is not None:
-                folded.alerts.submit(batch.sparkSession, rows.select(*folded.alerts.columns).toPandas(), batch_id)
+                folded.alerts.submit(batch.sparkSession, appended.rows.select(*folded.alerts.columns).toPandas(), batch_id)
             if folded.gold is not None:
+                folded.gold.appended(batch_id, appended.event_micros, observed=appended.appended)
                 folded.gold.refresh_in_background(batch.sparkSession)
         finally:
             batch.unpersist()
