@@ -63,25 +63,8 @@ def sklearn_model(name: str, rows: int):
     return HistGradientBoostingClassifier(max_iter=GBT["maxIter"], max_depth=GBT["maxDepth"], learning_rate=GBT["stepSize"], early_stopping=False)
 
 
-def sklearn_cv(frame: pd.DataFrame, numeric: list[str], categorical: list[str], name: str) -> tuple[float, float]:
-    """(seconds, mean fold ROC-AUC) of the same work as the Spark side: the preprocessing + model fitted
-    on 5 stratified folds (in parallel, all cores) with out-of-fold scores, then refitted on every row
-    (the model CrossValidator hands back as bestModel)."""
-    from joblib import Parallel, delayed
-
-    x = frame[numeric + categorical].assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in numeric})
-    y = (frame["Churn"] == "Yes").to_numpy(int)
-
-    def fit(rows):
-        return make_pipeline(preprocessing(numeric, categorical), sklearn_model(name, len(rows))).fit(x.iloc[rows], y[rows])
-
-    def fold(train, test):
-        return roc_auc_score(y[test], fit(train).predict_proba(x.iloc[test])[:, 1])
-
-    started = time.perf_counter()
-    aucs = Parallel(n_jobs=-1)(delayed(fold)(tr, te) for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y))
-    fit(np.arange(len(y)))
-    return time.perf_counter() - started, float(np.mean(aucs))
+def features(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    return frame[numeric + categorical].assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in numeric})
 
 
 def preprocessing(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -91,24 +74,37 @@ def preprocessing(numeric: list[str], categorical: list[str]) -> ColumnTransform
     ])
 
 
-def sklearn_housing_cv(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> tuple[float, float]:
-    """(seconds, mean fold RMSE): HistGradientBoostingRegressor, 500 iterations, untuned (the issue's
-    reference), on 5 shuffled folds in parallel, then refitted on every row."""
+def timed_cv(x: pd.DataFrame, y: np.ndarray, folds, fit, score) -> tuple[float, float]:
+    """(seconds, mean fold score) of the same work as the Spark side: `fit(rows)` on each fold's
+    training rows (in parallel, all cores) scored out of fold by `score(model, rows)`, then refitted on
+    every row (the model CrossValidator hands back as bestModel)."""
     from joblib import Parallel, delayed
 
-    x = frame[numeric + categorical].assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in numeric})
-    y = pd.to_numeric(frame["median_house_value"]).to_numpy()
-
-    def fit(rows):
-        return make_pipeline(preprocessing(numeric, categorical), HistGradientBoostingRegressor(max_iter=500)).fit(x.iloc[rows], y[rows])
-
-    def fold(train, test):
-        return root_mean_squared_error(y[test], fit(train).predict(x.iloc[test]))
-
     started = time.perf_counter()
-    rmses = Parallel(n_jobs=-1)(delayed(fold)(tr, te) for tr, te in KFold(FOLDS, shuffle=True, random_state=0).split(x))
+    scores = Parallel(n_jobs=-1)(delayed(lambda train, test: score(fit(train), test))(tr, te) for tr, te in folds.split(x, y))
     fit(np.arange(len(y)))
-    return time.perf_counter() - started, float(np.mean(rmses))
+    return time.perf_counter() - started, float(np.mean(scores))
+
+
+def sklearn_cv(frame: pd.DataFrame, numeric: list[str], categorical: list[str], name: str) -> tuple[float, float]:
+    """(seconds, mean fold ROC-AUC) of the churn preprocessing + model on 5 stratified folds."""
+    x, y = features(frame, numeric, categorical), (frame["Churn"] == "Yes").to_numpy(int)
+    return timed_cv(
+        x, y, StratifiedKFold(FOLDS, shuffle=True, random_state=0),
+        fit=lambda rows: make_pipeline(preprocessing(numeric, categorical), sklearn_model(name, len(rows))).fit(x.iloc[rows], y[rows]),
+        score=lambda model, rows: roc_auc_score(y[rows], model.predict_proba(x.iloc[rows])[:, 1]),
+    )
+
+
+def sklearn_housing_cv(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> tuple[float, float]:
+    """(seconds, mean fold RMSE): HistGradientBoostingRegressor, 500 iterations, untuned (the issue's
+    reference), on 5 shuffled folds."""
+    x, y = features(frame, numeric, categorical), pd.to_numeric(frame["median_house_value"]).to_numpy()
+    return timed_cv(
+        x, y, KFold(FOLDS, shuffle=True, random_state=0),
+        fit=lambda rows: make_pipeline(preprocessing(numeric, categorical), HistGradientBoostingRegressor(max_iter=500)).fit(x.iloc[rows], y[rows]),
+        score=lambda model, rows: root_mean_squared_error(y[rows], model.predict(x.iloc[rows])),
+    )
 
 
 # kind -> (label, look-alike of the public file, at its size)
