@@ -22,6 +22,7 @@ CHURN = {
         "logistic_regression": {"kind": "logistic_regression", "params": {"maxIter": 20}, "grid": {"regParam": [0.01, 0.1]}},
         "random_forest": {"kind": "random_forest", "params": {"numTrees": 20, "maxDepth": 5}},
         "gbt": {"kind": "gbt", "params": {"maxIter": 8, "maxDepth": 3}},
+        "xgboost": {"kind": "xgboost", "params": {"n_estimators": 40, "max_depth": 3, "learning_rate": 0.1}},
     },
     "tracking": {"experiment": "churn-test", "registered_model": "churn_test"},
 }
@@ -36,6 +37,7 @@ HOUSING = {
         "ols": {"kind": "linear_regression"},
         "ridge": {"kind": "linear_regression", "params": {"elasticNetParam": 0.0}, "grid": {"regParam": [1.0, 100.0]}},
         "gbt": {"kind": "gbt", "params": {"maxIter": 12, "maxDepth": 4}},
+        "xgboost": {"kind": "xgboost", "params": {"n_estimators": 60, "max_depth": 4, "learning_rate": 0.1}},
     },
     "tracking": {"experiment": "housing-test", "registered_model": "housing_test"},
 }

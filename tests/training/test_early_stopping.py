@@ -40,8 +40,8 @@ def test_gbt_stops_before_max_iter_on_held_out_training_rows(rows):
     assert 2 <= fitted_trees(rows, 0.2) < MAX_ITER / 2
 
 
-def test_early_stopping_is_for_gbt_only():
-    with pytest.raises(ValidationError, match="early_stopping applies to kind gbt"):
+def test_early_stopping_is_for_boosting_only():
+    with pytest.raises(ValidationError, match="early_stopping applies to kinds gbt and xgboost"):
         ModelSpec(kind="random_forest", early_stopping=0.2)
     with pytest.raises(ValidationError):
         ModelSpec(kind="gbt", early_stopping=0.7)

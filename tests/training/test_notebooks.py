@@ -43,7 +43,7 @@ def assert_registered(namespace: dict) -> None:
 def test_churn_notebook_beats_the_majority_baseline_and_registers_the_challenger(notebook_env):
     namespace = notebook_env("03_churn_model.py", "churn.yml")
     result = namespace["result"]
-    assert {c.name for c in result.candidates} == {"logistic_regression", "random_forest", "gbt"}
+    assert {c.name for c in result.candidates} == {"logistic_regression", "random_forest", "gbt", "xgboost"}
     for candidate in result.candidates:
         assert len(candidate.folds) == FOLDS and len(candidate.oof_label) == result.train_rows
         # Majority-class baseline: ROC-AUC 0.5, churn-class F1 0. Margins: +0.2 AUC, F1 >= 0.5.

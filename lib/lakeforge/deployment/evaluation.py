@@ -20,6 +20,7 @@ from lakeforge.deployment.config import EvaluationSpec
 from lakeforge.deployment.validation import DataProfile, ModelEvaluation
 from lakeforge.training.columns import LABEL, check_label, cleaned_text, with_label
 from lakeforge.training.data import read_data
+from lakeforge.training.decision import decision_threshold
 from lakeforge.training.metrics import classification_metrics
 from lakeforge.training.stratified import split_train_test
 
@@ -91,16 +92,6 @@ def profile_data(frame: DataFrame, inputs: list[str]) -> DataProfile:
         class_fractions=classes,
         missing_columns=tuple(column for column in inputs if column not in frame.columns),
     )
-
-
-def decision_threshold(pipeline: PipelineModel) -> float:
-    """Probability from which the classifier predicts 1: with thresholds t it predicts argmax(p_i / t_i),
-    i.e. 1 when p > t1 / (t0 + t1); 0.5 when none are set."""
-    classifier = pipeline.stages[-1]
-    if classifier.hasParam("thresholds") and classifier.isSet("thresholds"):
-        t0, t1 = classifier.getOrDefault("thresholds")
-        return float(t1 / (t0 + t1))
-    return 0.5
 
 
 def measure(model: LoadedModel, frame: DataFrame) -> ModelEvaluation:

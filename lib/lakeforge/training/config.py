@@ -82,20 +82,24 @@ class ValidationSpec(StrictModel):
     threshold: ThresholdSpec = Field(default_factory=ThresholdSpec)
 
 
+BOOSTING = ("gbt", "xgboost")
+
+
 class ModelSpec(StrictModel):
     """One candidate: an estimator kind, fixed params and a grid (param -> values) to search."""
 
-    kind: Literal["logistic_regression", "random_forest", "gbt", "linear_regression"]
+    kind: Literal["logistic_regression", "random_forest", "gbt", "xgboost", "linear_regression"]
     params: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
-    # gbt only: this share of each fit's training rows is held out to stop on (maxIter becomes a cap;
-    # params.validationTol sets how small a gain stops it). None: always maxIter trees.
+    # gbt and xgboost: this share of each fit's training rows is held out to stop on (maxIter or
+    # n_estimators becomes a cap; gbt's params.validationTol sets how small a gain stops it, xgboost's
+    # params.early_stopping_rounds after how many rounds without one, 20 unless set). None: every tree.
     early_stopping: float | None = Field(default=None, gt=0, lt=0.5)
 
     @model_validator(mode="after")
     def _early_stopping_for_gbt(self) -> ModelSpec:
-        if self.early_stopping is not None and self.kind != "gbt":
-            raise ValueError(f"early_stopping applies to kind gbt, not {self.kind!r}")
+        if self.early_stopping is not None and self.kind not in BOOSTING:
+            raise ValueError(f"early_stopping applies to kinds {' and '.join(BOOSTING)}, not {self.kind!r}")
         return self
 
 

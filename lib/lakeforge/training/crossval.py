@@ -11,6 +11,7 @@ from pyspark.ml import PipelineModel, Transformer
 from pyspark.sql import DataFrame
 
 from lakeforge.training.config import ModelSpec, ValidationSpec
+from lakeforge.training.decision import set_decision_threshold
 from lakeforge.training.early_stopping import EarlyStopping
 from lakeforge.training.estimators import build_estimator, describe_params, param_grid
 from lakeforge.training.metrics import classification_metrics, regression_metrics, summarize
@@ -91,16 +92,9 @@ def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str
     )
     if task == "classification":
         result.threshold = best_threshold(result.oof_label, result.oof_score, validation.threshold)
-        apply_threshold(result.model, result.threshold)
+        set_decision_threshold(result.model, result.threshold)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def apply_threshold(model: PipelineModel, threshold: float) -> None:
-    """Predict the positive class when p >= threshold, in the saved model too: argmax(p_i / t_i) with
-    t = [1 - threshold, threshold] is exactly that rule."""
-    classifier = model.stages[-1]
-    classifier.set(classifier.getParam("thresholds"), [1.0 - threshold, threshold])
 
 
 def evaluate_on_test(result: CandidateResult, test: DataFrame, task: str) -> None:

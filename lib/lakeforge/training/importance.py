@@ -6,14 +6,21 @@ import numpy as np
 from pyspark.ml import PipelineModel
 
 from lakeforge.training.columns import ColumnRoles
+from lakeforge.training.decision import fitted_model
 from lakeforge.training.features import feature_slot_names, stage_named
 
 
 def model_weights(model: PipelineModel) -> tuple[np.ndarray, bool]:
     """(values in the model's own feature space, whether they are signed linear coefficients)."""
-    estimator = model.stages[-1]
+    estimator = fitted_model(model)
     if hasattr(estimator, "featureImportances"):
         return estimator.featureImportances.toArray(), False
+    if hasattr(estimator, "get_booster"):  # xgboost: total gain per slot, shared out to sum to 1 like Spark's
+        booster = estimator.get_booster()
+        gains = np.zeros(booster.num_features())
+        for slot, gain in booster.get_score(importance_type="total_gain").items():
+            gains[int(slot.removeprefix("f"))] = gain
+        return gains / gains.sum() if gains.sum() > 0 else gains, False
     return estimator.coefficients.toArray(), True
 
 

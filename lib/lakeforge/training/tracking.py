@@ -6,7 +6,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pyspark
+import xgboost
 from mlflow.models import infer_signature
+from pyspark.ml import PipelineModel
 
 from lakeforge.quality.profile import PROFILE_ARTIFACT, training_profile
 from lakeforge.tracking import TrackedRun, log_report, set_alias, tracked_run
@@ -17,9 +19,13 @@ from lakeforge.training.train import TrainingResult
 INPUT_EXAMPLE_ROWS = 5
 
 
-def pip_requirements() -> list[str]:
-    """Pinned explicitly: letting MLflow infer them starts a fresh interpreter (~15 s)."""
-    return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
+def pip_requirements(model: PipelineModel | None = None) -> list[str]:
+    """Pinned explicitly: letting MLflow infer them starts a fresh interpreter (~15 s). A pipeline with
+    an xgboost.spark stage also needs xgboost to load."""
+    pinned = [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
+    if model is not None and any(type(stage).__module__.startswith("xgboost.") for stage in model.stages):
+        pinned.append(f"xgboost-cpu=={xgboost.__version__}")
+    return pinned
 
 
 def log_candidate(candidate: CandidateResult, task: str) -> None:
@@ -47,7 +53,7 @@ def log_best_model(result: TrainingResult) -> str:
         registered_model_name=tracking.registered_model,
         signature=infer_signature(example_pdf, predictions),
         input_example=example_pdf,
-        pip_requirements=pip_requirements(),
+        pip_requirements=pip_requirements(result.best.model),
     )
     return set_alias(info, tracking.registered_model, tracking.alias)
 
