@@ -119,7 +119,7 @@ DEFAULT_RUNS = {
 
 def spark_jobs(event_logs: Path) -> int:
     """Jobs a finished application ran, from its Spark event log."""
-    return sum(line.startswith('{"Event":"SparkListenerJobStart"') for path in event_logs.iterdir() for line in path.open())
+    return sum(line.startswith('{"Event":"SparkListenerJobStart"') for path in event_logs.rglob("*") if path.is_file() for line in path.open())
 
 
 def default_config_run(kind: str) -> dict:
@@ -137,7 +137,8 @@ def default_config_run(kind: str) -> dict:
     event_logs = work / "events" / kind
     shutil.rmtree(event_logs, ignore_errors=True)
     event_logs.mkdir(parents=True)
-    logged = {"platform": {"spark": {"conf": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(event_logs)}}}}
+    # Plain JSON lines (Spark 4 compresses with zstd by default).
+    logged = {"platform": {"spark": {"conf": {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(event_logs), "spark.eventLog.compress": "false"}}}}
     config = work / f"{kind}.yml"
     config.write_text(yaml.safe_dump(deep_merge(load_yaml(ROOT / f"conf/{kind}.yml"), logged), sort_keys=False))
     command = [sys.executable, "-m", "lakeforge.cli", "train", kind, "--config", str(config), "--data", str(csv), "--label", label, "--json"]

@@ -60,11 +60,11 @@ def calibration_figure(curves: Curves, bins: int = 10) -> Figure:
     return figure
 
 
-def importance_figure(ranked: list[tuple[str, float]], signed: bool, title: str, top: int = 20) -> Figure:
+def importance_figure(ranked: list[tuple[str, float]], signed: bool, title: str, top: int = 20, xlabel: str | None = None) -> Figure:
     shown = ranked[:top][::-1]
     figure, axis = plt.subplots(figsize=(7, 0.3 * len(shown) + 1.5))
     axis.barh([name for name, _ in shown], [value for _, value in shown], color=["tab:red" if v < 0 else "tab:blue" for _, v in shown])
-    axis.set(xlabel="coefficient (standardised features)" if signed else "importance", title=title)
+    axis.set(xlabel=xlabel or ("coefficient (standardised features)" if signed else "importance"), title=title)
     figure.tight_layout()
     return figure
 

@@ -10,9 +10,14 @@ import matplotlib.pyplot as plt
 
 from lakeforge.reporting import format_table
 from lakeforge.training import plots
+from lakeforge.training.explain import contributions, explainable, mean_absolute
 from lakeforge.training.importance import named_importance
 from lakeforge.training.train import TrainingResult
 
+# Contributions are computed on the driver from collected rows: a sample of the test split is enough to
+# show what moves scores, and keeps the report quick on large tables.
+EXPLAINED_ROWS = 2000
+CONTRIBUTIONS_FILE = "contributions.csv"
 TABLE_METRICS = {
     "classification": ["roc_auc", "pr_auc", "f1", "precision", "recall", "f1_macro", "accuracy", "log_loss"],
     "regression": ["rmse", "mae", "r2", "mape"],
@@ -73,6 +78,11 @@ def write_plots(result: TrainingResult, folder: Path) -> list[str]:
     best = result.best
     ranked, signed = named_importance(best.model, result.data.roles)
     names = [save(plots.importance_figure(ranked, signed, f"{best.name}: by original column / category"), folder / "feature_importance.png")]
+    if explainable(best.model) is None:
+        explained = contributions(best.model, result.data.test.limit(EXPLAINED_ROWS), result.data.roles)
+        explained.to_csv(folder / CONTRIBUTIONS_FILE, index=False)
+        names.append(save(plots.importance_figure(mean_absolute(explained), False, f"{best.name}: mean |SHAP value| on test rows",
+                                                  xlabel="mean |contribution| to the margin"), folder / "shap_importance.png"))
     if result.config.task == "classification":
         curves = [(c.name, c.test_label, c.test_score) for c in result.candidates]
         t = best.test
@@ -106,6 +116,9 @@ def markdown(result: TrainingResult, images: list[str]) -> str:
         f"- PCA: k = {result.data.pca_k} of {result.data.pca_input_dimension}" if result.data.pca_k else "- PCA: off",
         f"- best model (by CV {result.primary_metric}): **{result.best.name}** {result.best.best_params}",
     ]
+    why = explainable(result.best.model)
+    lines.append(f"- per-prediction contributions (SHAP) of up to {EXPLAINED_ROWS} test rows: `{CONTRIBUTIONS_FILE}`" if why is None
+                 else f"- per-prediction contributions: none ({why})")
     if result.config.task == "classification":
         lines.append(f"- decision threshold ({validation.threshold.strategy}, out-of-fold): {result.best.threshold:.4f}")
     lines += ["", "## Models", "", "```", comparison_table(result), "```", "", "## Plots", ""]
