@@ -44,7 +44,7 @@ def slot_contributions(model: PipelineModel, rows: DataFrame) -> tuple[np.ndarra
     if hasattr(estimator, "get_booster"):
         scored = estimator.copy({estimator.getParam("pred_contrib_col"): CONTRIBUTIONS}).transform(features)
         # A classifier's are per class group ([[...]], one group for two classes); a regressor's flat.
-        values = np.array([np.ravel(row) for row in scored.select(CONTRIBUTIONS).toPandas()[CONTRIBUTIONS]])
+        values = np.array([np.array(list(row), dtype=float).ravel() for row in scored.select(CONTRIBUTIONS).toPandas()[CONTRIBUTIONS]])
         return values[:, :-1], values[:, -1]
     vectors = features.select(vector_to_array(FEATURES).alias(FEATURES)).toPandas()[FEATURES]
     slots = np.stack(vectors.to_numpy()) * estimator.coefficients.toArray()
