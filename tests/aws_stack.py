@@ -15,7 +15,7 @@ import pytest
 from lakeforge.deployment.config import AwsSpec, EcsSpec, ScheduleSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-MOTO_PORT = int(os.environ.get("LAKEFORGE_MOTO_PORT", "55500"))
+MOTO_PORT = int(os.environ.get("LAKEFORGE_MOTO_PORT", "25500"))
 TEMPLATE = ROOT / "infra/model-deployment.yml"
 
 

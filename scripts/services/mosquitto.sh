@@ -16,7 +16,7 @@ CONF="$MQ_HOME/mosquitto.conf"
 CREDENTIALS="$MQ_HOME/credentials.env"
 PID_FILE="$MQ_HOME/mosquitto.pid"
 NAME=mosquitto
-PORT="${LAKEFORGE_MQTT_PORT:-51883}"
+PORT="${LAKEFORGE_MQTT_PORT:-21883}"
 # Device accounts dev-0001 .. dev-NNNN are provisioned; the simulator's fleet must fit in them.
 DEVICES="${LAKEFORGE_MQTT_DEVICES:-500}"
 BRIDGE_USER=bridge

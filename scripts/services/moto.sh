@@ -11,7 +11,7 @@ NAME=moto
 MOTO_HOME="$WORK/services/moto"
 PID_FILE="$MOTO_HOME/moto.pid"
 LOG_FILE="$MOTO_HOME/moto.log"
-PORT="${LAKEFORGE_MOTO_PORT:-55500}"
+PORT="${LAKEFORGE_MOTO_PORT:-25500}"
 PYTHON="${LAKEFORGE_PYTHON:-$ROOT/.venv/bin/python}"
 
 where() { echo "127.0.0.1:$PORT"; }

@@ -12,7 +12,7 @@ source "$(dirname "$0")/../setup/common.sh"
 
 PG_HOME="$WORK/services/postgres"
 CREDENTIALS="$PG_HOME/credentials.env"
-PORT="${LAKEFORGE_PG_PORT:-55432}"
+PORT="${LAKEFORGE_PG_PORT:-25432}"
 DB_ROLE=lakeforge
 DB_NAME=lakeforge
 

@@ -16,7 +16,7 @@ DIST="$CACHE/apicurio-registry-$VERSION"
 PID_FILE="$REGISTRY_HOME/registry.pid"
 LOG_FILE="$REGISTRY_HOME/registry.log"
 CREDENTIALS="$REGISTRY_HOME/credentials.env"
-PORT="${LAKEFORGE_SCHEMA_REGISTRY_PORT:-58070}"
+PORT="${LAKEFORGE_SCHEMA_REGISTRY_PORT:-28070}"
 URL="http://127.0.0.1:$PORT/apis/ccompat/v7"
 
 fetch() {

@@ -33,7 +33,7 @@ def orders(pg_conninfo):
 def pipeline(tmp_path, extra_rules=()) -> PipelineConfig:
     source = {
         "kind": "jdbc",
-        "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge",
+        "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-25432}/lakeforge",
         "table": TABLE,
         "user_env": "LAKEFORGE_PG_USER",
         "password_env": "LAKEFORGE_PG_PASSWORD",
@@ -107,7 +107,7 @@ def test_a_string_watermark_with_quotes_reads_each_row_once(spark, pg_conninfo, 
         cur.execute(f"CREATE TABLE {table} (code text PRIMARY KEY, amount int)")
         cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [("a'1", 1), ("b''2", 2), ("c\\'3", 3)])
     source = {
-        "kind": "jdbc", "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge", "table": table,
+        "kind": "jdbc", "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-25432}/lakeforge", "table": table,
         "user_env": "LAKEFORGE_PG_USER", "password_env": "LAKEFORGE_PG_PASSWORD", "primary_key": ["code"], "watermark_column": "code",
     }
     silver = {"keys": ["code"], "columns": {"code": {}, "amount": {"type": "int"}}}

@@ -29,7 +29,7 @@ def pipeline_dict(root: Path, orders_table: str, api_url: str) -> dict:
                 "schema": {"event_id": "string", "kind": "string"},
             },
             "orders": {
-                "kind": "jdbc", "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-55432}/lakeforge", "table": orders_table,
+                "kind": "jdbc", "url": "jdbc:postgresql://127.0.0.1:${LAKEFORGE_PG_PORT:-25432}/lakeforge", "table": orders_table,
                 "user_env": "LAKEFORGE_PG_USER", "password_env": "LAKEFORGE_PG_PASSWORD", "primary_key": ["order_id"],
                 "watermark_column": "updated_at", "partition_column": "order_id", "num_partitions": 2,
             },

@@ -33,11 +33,11 @@ CREATE TABLE IF NOT EXISTS {table} (
 
 
 def conninfo_from_env(host: str = "127.0.0.1", dbname: str = "lakeforge") -> str:
-    """libpq DSN from LAKEFORGE_PG_USER, LAKEFORGE_PG_PASSWORD and LAKEFORGE_PG_PORT (default 55432),
+    """libpq DSN from LAKEFORGE_PG_USER, LAKEFORGE_PG_PASSWORD and LAKEFORGE_PG_PORT (default 25432),
     which `source scripts/services/env.sh` exports once `scripts/services/postgres.sh up` has run."""
     return make_dsn(
         host=host,
-        port=os.environ.get("LAKEFORGE_PG_PORT", "55432"),
+        port=os.environ.get("LAKEFORGE_PG_PORT", "25432"),
         dbname=dbname,
         user=read_secret("LAKEFORGE_PG_USER"),
         password=read_secret("LAKEFORGE_PG_PASSWORD"),

@@ -90,7 +90,7 @@ class TopicSpec(StrictModel):
 class KafkaSpec(StrictModel):
     """Same login fields as the IoT pipeline's KafkaSettings, so streaming.kafka's helpers take it."""
 
-    bootstrap: str = "127.0.0.1:59092"
+    bootstrap: str = "127.0.0.1:29092"
     user_env: str = "LAKEFORGE_KAFKA_USER"
     password_env: str = "LAKEFORGE_KAFKA_PASSWORD"
     interactions: TopicSpec = Field(default_factory=lambda: TopicSpec(name="recs.interactions", partitions=2))

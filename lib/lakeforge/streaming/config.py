@@ -16,7 +16,7 @@ METRICS = ("temperature", "humidity", "vibration", "pressure", "battery")
 
 class MqttSettings(StrictModel):
     host: str = "127.0.0.1"
-    port: int = 51883
+    port: int = 21883
     # Devices publish to [<topic_prefix>/]devices/<device_id>/telemetry; the broker's ACL allows nothing
     # else. A test, demo or benchmark run publishes under a prefix of its own, runs/<tag>, so a bridge's
     # persistent session (subscribed under another prefix, or none) never queues its messages.
@@ -39,7 +39,7 @@ class KafkaTopics(StrictModel):
 
 
 class KafkaSettings(StrictModel):
-    bootstrap: str = "127.0.0.1:59092"
+    bootstrap: str = "127.0.0.1:29092"
     user_env: str = "LAKEFORGE_KAFKA_USER"
     password_env: str = "LAKEFORGE_KAFKA_PASSWORD"
     topics: KafkaTopics
