@@ -33,6 +33,9 @@ LOCAL_CONF = {
     # VACUUM with a short retention is allowed so tests and demos can vacuum; clusters keep the check.
     "spark.databricks.delta.retentionDurationCheck.enabled": "false",
     "spark.sql.adaptive.enabled": "true",
+    # Cached frames here live for one step of one job on one machine: compressing their columns costs
+    # more CPU than the memory is worth (a 1M-row CSV ingest: 5 s of 55), and what does not fit spills.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
     # Streaming checkpoints through FileSystem.rename: the default FileContext rename asks Hadoop's local

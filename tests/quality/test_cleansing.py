@@ -82,6 +82,18 @@ def test_blank_is_no_value_even_when_not_a_null_token(spark):
     assertDataFrameEqual(actual, expected_one(spark, "bigint", [ok(None), ok(9_000_000_000)]))
 
 
+def test_null_tokens_match_whole_values_in_any_case_however_long(spark):
+    rule = ColumnRule(null_values=["n/a", "Not Available"])
+    values = ["N/A", "not available", "NOT AVAILABLE ", "n/ab", "Not Availabl", "Not Available at all", "na"]
+    expected = [ok(None), ok(None), ok(None), ok("n/ab"), ok("Not Availabl"), ok("Not Available at all"), ok("na")]
+    assertDataFrameEqual(cleanse_one(spark, rule, values), expected_one(spark, "string", expected))
+
+
+def test_values_of_other_types_are_stripped_before_null_tokens_even_without_trim(spark):
+    actual = cleanse_one(spark, ColumnRule(type="int", trim=False), [" NA ", "\t7\n"])
+    assertDataFrameEqual(actual, expected_one(spark, "int", [ok(None), ok(7)]))
+
+
 def test_decimals_round_to_their_scale_and_reject_grouped_digits(spark):
     actual = cleanse_one(spark, ColumnRule(type="decimal(10,2)"), ["12.345", " 0.5", "1,234.50", "123456789012"])
     expected = expected_one(

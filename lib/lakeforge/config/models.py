@@ -184,7 +184,7 @@ class ColumnRule(StrictModel):
 
     type: str = "string"  # Spark SQL type: string, int, bigint, double, decimal(10,2), date, timestamp, boolean
     source: str | None = None  # raw column name, when it differs
-    trim: bool = True
+    trim: bool = True  # string columns; values of other types are always stripped of surrounding blanks
     case: Literal["lower", "upper", "title"] | None = None
     formats: list[str] = Field(default_factory=list)  # date/timestamp patterns tried in order
     true_values: list[str] = Field(default_factory=lambda: ["yes", "y", "true", "t", "1"])

@@ -94,19 +94,27 @@ def _parse_column(df: DataFrame, name: str, rule: ColumnRule) -> _Parsed:
     if not isinstance(df.schema[raw_name].dataType, StringType):
         # Already typed (JDBC, Parquet): there is no text to clean.
         return _Parsed(raw, raw.try_cast(rule.type))
-    text = _clean_text(raw, rule)
     if rule.type.strip().lower() == "string":
+        text = _cased(_without_null_tokens(_strip(raw) if rule.trim else raw, rule), rule)
         return _Parsed(text, text)
     # Surrounding blanks never carry meaning in a number, date or flag, and a blank is no value.
-    value = F.nullif(_strip(text), F.lit(""))
+    value = F.nullif(_cased(_without_null_tokens(_strip(raw), rule), rule), F.lit(""))
     return _Parsed(value, _parse_text(value, rule))
 
 
-def _clean_text(raw: Column, rule: ColumnRule) -> Column:
-    value = _strip(raw) if rule.trim else raw
-    null_tokens = [token.lower() for token in rule.null_values]
-    value = F.when(F.lower(value).isin(null_tokens), F.lit(None)).otherwise(value)
+def _cased(value: Column, rule: ColumnRule) -> Column:
     return _CASES[rule.case](value) if rule.case else value
+
+
+def _without_null_tokens(value: Column, rule: ColumnRule) -> Column:
+    """Null where the value is one of rule.null_values, in any case. Only values no longer than the
+    longest token are lowercased and compared (case mapping never shortens a text below that)."""
+    null_tokens = [token.lower() for token in rule.null_values]
+    if not null_tokens:
+        return value
+    longest = max(len(token) for token in null_tokens)
+    is_token = (F.length(value) <= F.lit(longest)) & F.lower(value).isin(null_tokens)
+    return F.when(is_token, F.lit(None)).otherwise(value)
 
 
 def _parse_text(value: Column, rule: ColumnRule) -> Column:
