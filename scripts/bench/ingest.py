@@ -26,6 +26,7 @@ from pathlib import Path
 
 import psycopg2
 import pyspark
+from pyspark import StorageLevel
 
 from lakeforge.config import load_pipeline_config
 from lakeforge.config.models import PlatformConfig, StorageSettings
@@ -33,7 +34,10 @@ from lakeforge.demo.generate import write_customers_csv
 from lakeforge.demo.seed_postgres import conninfo_from_env
 from lakeforge.ingestion.jdbc import connection_options
 from lakeforge.ingestion.files import raw_schema
+from lakeforge.pipelines.medallion import keep_raw_record, silver_columns
 from lakeforge.pipelines.runner import PipelineRunner
+from lakeforge.quality.cleansing import cleanse_columns, drop_duplicates_keep_latest
+from lakeforge.quality.expectations import split_valid_and_quarantined, tag_rule_failures, validate_rules
 from lakeforge.spark import build_spark
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +127,45 @@ def run_jdbc(spark, rows: int) -> dict:
     }
 
 
-def run_size(spark, rows: int) -> dict:
+def stage_seconds(spark, config, rows: int) -> dict[str, float]:
+    """Each silver stage's own cost, measured apart over the run's bronze table with a warm JVM: the
+    seconds a stage adds to the stages before it (`noop` writes, best of two), the silver write as a
+    Delta append of the deduplicated rows. The run's phases fuse stages into one Spark job; this
+    splits them."""
+    spec = config.silver["customers"]
+    bronze = spark.read.format("delta").load(str(WORK / f"lakehouse_customers_{rows}" / "bronze" / "customers"))
+    raw = [name for name in bronze.columns if not name.startswith("_")]
+    cleansed = bronze.transform(keep_raw_record(raw)).transform(cleanse_columns(spec.columns))
+    tagged = cleansed.transform(tag_rule_failures(spec.expectations))
+
+    def noop(df) -> float:
+        return min(timed(lambda: df.write.format("noop").mode("overwrite").save()) for _ in range(2))
+
+    totals = {"scan bronze": noop(bronze), "cleanse": noop(cleansed), "row rules": noop(tagged)}
+    cached = tagged.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    totals["fill cache"] = timed(cached.count)
+    parsed = cached.select(*spec.columns)
+    table_rules = timed(lambda: validate_rules(parsed, spec.expectations, suite_name="bench"))
+    valid = split_valid_and_quarantined(cached)[0]
+    from_cache = noop(valid.select(*silver_columns(spec)))
+    deduped = valid.transform(drop_duplicates_keep_latest(spec.keys, spec.latest_by)).select(*silver_columns(spec))
+    dedup = noop(deduped) - from_cache
+    silver_write = timed(lambda: deduped.write.format("delta").mode("overwrite").save(str(WORK / "stage_silver"))) - dedup - from_cache
+    cached.unpersist()
+    shutil.rmtree(WORK / "stage_silver", ignore_errors=True)
+    added = {
+        "scan bronze": totals["scan bronze"],
+        "cleanse": totals["cleanse"] - totals["scan bronze"],
+        "row rules": totals["row rules"] - totals["cleanse"],
+        "fill cache": totals["fill cache"] - totals["row rules"],
+        "table rules (one aggregate)": table_rules,
+        "dedup window": dedup,
+        "silver delta write": silver_write,
+    }
+    return {stage: round(seconds, 2) for stage, seconds in added.items()}
+
+
+def run_size(spark, rows: int, stages: bool) -> dict:
     config = bench_config(rows)
     shutil.rmtree(WORK / f"lakehouse_customers_{rows}", ignore_errors=True)
     csv = WORK / f"landing_{rows}" / "customers" / "customers.csv"
@@ -158,7 +200,7 @@ def run_size(spark, rows: int) -> dict:
         "deduplicated": silver.deduplicated,
         "spark_jobs": len(jobs),
         "job_seconds_by_phase": seconds_by_phase(jobs),
-    }
+    } | ({"stage_seconds_measured_apart": stage_seconds(spark, config, rows)} if stages else {})
 
 
 def main() -> None:
@@ -171,7 +213,7 @@ def main() -> None:
     config = load_pipeline_config(ROOT / "conf/customer360.yml", env="local")
     ui = {"spark.ui.enabled": "true", "spark.ui.port": "0", "spark.ui.retainedJobs": "100000"}  # the phases' job times
     spark = build_spark(config.platform.spark.model_copy(update={"progress_bar": False, "conf": {**config.platform.spark.conf, **ui}}))
-    results = [run_size(spark, rows) for rows in args.rows]
+    results = [run_size(spark, rows, stages=index == 0) for index, rows in enumerate(args.rows)]
     jdbc = run_jdbc(spark, args.jdbc_rows) if args.jdbc_rows else None
     first, last = results[0], results[-1]
     growth = (  # time growth per row growth: 1.0 means linear
