@@ -35,6 +35,8 @@ LOCAL_CONF = {
     "spark.sql.adaptive.enabled": "true",
     # Cached frames here live for one step of one job on one machine: compressing their columns costs
     # more CPU than the memory is worth (a 1M-row CSV ingest: 5 s of 55), and what does not fit spills.
+    # They are cached serialised (MEMORY_AND_DISK): deserialised blocks of a 10M-row ingest, read back
+    # from disk, ran a 6 GiB driver out of heap.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",

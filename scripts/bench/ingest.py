@@ -6,7 +6,9 @@ JDBC -> bronze -> silver against a plain spark.read.jdbc -> Parquet of the same 
 Writes bench/results/ingest.json. Both sides run in the same session on the same machine, so the
 ratio (Lakeforge rows/s over baseline rows/s) is what to compare across machines, not raw speed.
 Each size also gets the seconds of Spark jobs per phase of the run (the job descriptions the runner
-sets, read from the session's own UI), so the next bottleneck shows without a profiler. The JDBC
+sets, read from the session's own UI), so the next bottleneck shows without a profiler, and the peak
+resident set size of the Spark JVM (driver and executors, in local mode) and of the Python driver
+during the run, against the JVM's heap: memory stays bounded as rows grow. The JDBC
 table (customer360's billing columns) is generated inside PostgreSQL (generate_series), both sides
 read it over 4 partitions of invoice_id.
 """
@@ -69,6 +71,19 @@ def seconds_by_phase(jobs: list[dict]) -> dict[str, float]:
         description = job.get("description") or ""
         phases[description.split(": ", 1)[1] if ": " in description else "other"] += seconds(job)
     return {phase: round(total, 2) for phase, total in phases.most_common()}
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Linux's peak resident set size of `pid` starts again from its current size ("5" to clear_refs)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss_mib(pid: int) -> int:
+    """VmHWM of `pid`: its peak resident set size since start or the last reset."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
 
 
 def bench_config(rows: int, source: str = "customers", table: str | None = None):
@@ -142,7 +157,7 @@ def stage_seconds(spark, config, rows: int) -> dict[str, float]:
         return min(timed(lambda: df.write.format("noop").mode("overwrite").save()) for _ in range(2))
 
     totals = {"scan bronze": noop(bronze), "cleanse": noop(cleansed), "row rules": noop(tagged)}
-    cached = tagged.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    cached = tagged.persist(StorageLevel.MEMORY_AND_DISK)
     totals["fill cache"] = timed(cached.count)
     parsed = cached.select(*spec.columns)
     table_rules = timed(lambda: validate_rules(parsed, spec.expectations, suite_name="bench"))
@@ -183,7 +198,11 @@ def run_size(spark, rows: int, stages: bool) -> dict:
     baseline_seconds = timed(copy)
     runner = PipelineRunner(spark, config)
     before = {job["jobId"] for job in spark_jobs(spark)}
+    processes = {"spark_jvm_driver_and_executors": spark._jvm.java.lang.ProcessHandle.current().pid(), "python_driver": os.getpid()}
+    for pid in processes.values():
+        reset_peak_rss(pid)
     lakeforge_seconds = timed(lambda: runner.execute(sources=["customers"]))
+    peak_rss = {name: peak_rss_mib(pid) for name, pid in processes.items()}
     jobs = [job for job in spark_jobs(spark) if job["jobId"] not in before and job.get("completionTime")]
     bronze = runner.run.layer("customers", "bronze")
     silver = runner.run.layer("customers", "silver")
@@ -199,6 +218,7 @@ def run_size(spark, rows: int, stages: bool) -> dict:
         "quarantined": silver.quarantined,
         "deduplicated": silver.deduplicated,
         "spark_jobs": len(jobs),
+        "peak_rss_mib": peak_rss | {"jvm_max_heap": spark._jvm.java.lang.Runtime.getRuntime().maxMemory() // 2**20},
         "job_seconds_by_phase": seconds_by_phase(jobs),
     } | ({"stage_seconds_measured_apart": stage_seconds(spark, config, rows)} if stages else {})
 

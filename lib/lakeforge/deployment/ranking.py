@@ -75,7 +75,7 @@ def evaluate_ranking(spark: SparkSession, spec: RankingEvaluationSpec, lakehouse
     path = Lakehouse(lakehouse_root).silver(spec.interactions_table)
     if not delta.exists(spark, path):
         raise FileNotFoundError(f"no silver interactions at {path}: the recommender is evaluated on them")
-    interactions = spark.read.format("delta").load(path).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    interactions = spark.read.format("delta").load(path).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         missing = tuple(column for column in INTERACTION_COLUMNS if column not in interactions.columns)
         with tempfile.TemporaryDirectory() as folder:

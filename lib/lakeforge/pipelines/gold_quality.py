@@ -47,10 +47,10 @@ def apply_expectations(
     A failed rule with policy fail raises ExpectationFailedError naming the rule and its counts.
     """
     if not rules:
-        cached = rows.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        cached = rows.persist(StorageLevel.MEMORY_AND_DISK)
         return CheckedRows(cached, 0, cached)
     columns = rows.columns
-    tagged = rows.transform(tag_rule_failures(rules)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    tagged = rows.transform(tag_rule_failures(rules)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         report = validate_rules(tagged.select(*columns), rules, suite_name=f"gold.{name}")
         on_validated(report)

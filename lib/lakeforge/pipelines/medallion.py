@@ -114,7 +114,7 @@ def refine_to_silver(
         bronze_batch.transform(keep_raw_record(raw_columns))
         .transform(cleanse_columns(spec.columns))
         .transform(tag_rule_failures(spec.expectations))
-        .persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
         counts = route_typed_rows(spark, typed, table, spec, lakehouse, on_validated, batch_id)

@@ -112,7 +112,7 @@ class PipelineRunner:
         training summary holds the session (logistic and linear regression), which breaks
         training in the same session.
         """
-        rows = raw.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        rows = raw.transform(with_bronze_metadata(name, self.run.run_id)).persist(StorageLevel.MEMORY_AND_DISK)
         app_id = f"{name}:bronze" if batch_id is not None else None
         with job_description(self.spark, f"bronze {name}: {PHASES.land}"):
             appended = delta.append_rows(rows, self.lakehouse.bronze(name), app_id=app_id, version=batch_id, stats_columns=BRONZE_STATS_COLUMNS)
@@ -203,7 +203,7 @@ class PipelineRunner:
         records_in_pages = sum(1 if page.records is None else len(page.records) for page in pages)
         try:
             self.faults.reach(f"{name}:landed")
-            records = landed.rows.transform(explode_records(source)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+            records = landed.rows.transform(explode_records(source)).persist(StorageLevel.MEMORY_AND_DISK)
             silver = self.refine(name, records, records.count(), expected=records_in_pages)
             latest = records.agg(F.max(source.since_field)).first()[0] if source.since_field else None
             records.unpersist()

@@ -42,12 +42,12 @@ def read_raw_interactions(spark: SparkSession, folder: Path, run_id: str) -> Dat
 
 def land_interactions(spark: SparkSession, config: RecsConfig, tables: RecsTables, bronze: DataFrame, run: Run) -> None:
     """bronze rows -> bronze table, then silver (new event ids) and quarantine, counted in `run`."""
-    bronze = bronze.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    bronze = bronze.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         bronze_counts = run.layer("interactions", "bronze")
         bronze_counts.read = bronze.count()
         bronze_counts.written = delta.append(bronze, tables.bronze)
-        typed = bronze.transform(refine(config.silver)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        typed = bronze.transform(refine(config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
         known = spark.read.format("delta").load(tables.silver) if delta.exists(spark, tables.silver) else None
         routed = route(typed, config.silver, config.tables.interactions, known)
         write_routed(typed, routed, tables, run.layer("interactions", "silver"))
@@ -57,7 +57,7 @@ def land_interactions(spark: SparkSession, config: RecsConfig, tables: RecsTable
 
 
 def write_routed(typed: DataFrame, routed: Routed, tables: RecsTables, counts: LayerCounts) -> None:
-    fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
     count_routed(typed, routed, fresh, counts)
     counts.written = counts.inserted = delta.append(fresh, tables.silver)
     if not routed.quarantine.isEmpty():
@@ -68,7 +68,7 @@ def write_routed(typed: DataFrame, routed: Routed, tables: RecsTables, counts: L
 def land_items(spark: SparkSession, config: RecsConfig, tables: RecsTables, movies: DataFrame, run: Run) -> None:
     """movies.csv -> silver items (upserted by item id, with the category) and their quarantine."""
     counts = run.layer("items", "silver")
-    typed = movies.transform(with_bronze_metadata("files", run.run_id)).transform(refine(config.items)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    typed = movies.transform(with_bronze_metadata("files", run.run_id)).transform(refine(config.items)).persist(StorageLevel.MEMORY_AND_DISK)
     valid, rejected = split_valid_and_quarantined(typed)
     items = valid.dropDuplicates(["item_id"]).select(*config.items.columns).transform(with_category)
     counts.read, counts.quarantined = typed.count(), rejected.count()

@@ -109,7 +109,7 @@ class InteractionsBatchWriter:
         self.inference_quarantine = MicroBatchAppender(self.tables.quarantine, f"{name}:quarantine-inferences")
 
     def __call__(self, records: DataFrame, batch_id: int) -> None:
-        received = records.transform(as_bronze).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        received = records.transform(as_bronze).persist(StorageLevel.MEMORY_AND_DISK)
         run = Run(job=JOB)
         try:
             per_topic = {row["topic"]: row["count"] for row in received.groupBy("topic").count().collect()}
@@ -132,7 +132,7 @@ class InteractionsBatchWriter:
         counts = run.layer("inference_log", "system")
         if not messages:
             return
-        parsed = received.transform(parsed_inferences("payload")).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        parsed = received.transform(parsed_inferences("payload")).persist(StorageLevel.MEMORY_AND_DISK)
         counts.read = parsed.count()
         self.inferences.append(conform(parsed.where(~F.col(MALFORMED)), INFERENCE_SCHEMA), batch_id)
         counts.written = self.committed(self.inferences, batch_id)
@@ -148,10 +148,10 @@ class InteractionsBatchWriter:
             return
         self.bronze.append(bronze, batch_id)
         counts.written = self.committed(self.bronze, batch_id)
-        typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        typed = bronze.transform(as_raw_interactions(run.run_id)).transform(refine(self.config.silver)).persist(StorageLevel.MEMORY_AND_DISK)
         known = self.spark.read.format("delta").load(self.tables.silver) if delta.exists(self.spark, self.tables.silver) else None
         routed = route(typed, self.config.silver, self.config.tables.interactions, known)
-        fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        fresh = routed.silver.persist(StorageLevel.MEMORY_AND_DISK)
         silver = run.layer("interactions", "silver")
         fresh_rows = count_routed(typed, routed, fresh, silver)
         valid_rows = silver.deduplicated + fresh_rows

@@ -63,7 +63,7 @@ def relevance_threshold(spec: AlsSpec, relevant_rating: float) -> float:
 
 def score_split(spark: SparkSession, spec: AlsSpec, k: int, relevant_rating: float, train: DataFrame, later: DataFrame, params: Mapping[str, float]):
     """Fit on `train`, judge top-K on `later`: (ALS model, ranking metrics, baseline, later pairs, users judged)."""
-    pairs = train.transform(training_pairs(spec)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    pairs = train.transform(training_pairs(spec)).persist(StorageLevel.MEMORY_AND_DISK)
     fitted = fit_als(pairs, spec, params)
     model = factor_model(fitted, pairs, spec, params, categories={})
     later_pairs = later.transform(training_pairs(spec))
@@ -91,7 +91,7 @@ def tune(spark: SparkSession, config: RecsConfig, train: DataFrame) -> tuple[dic
 
 
 def train_recommender(spark: SparkSession, config: RecsConfig, interactions: DataFrame, categories: dict[int, str]) -> RecsResult:
-    interactions = interactions.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    interactions = interactions.persist(StorageLevel.MEMORY_AND_DISK)
     started = time.perf_counter()
     cutoff = time_cutoff(interactions, config.evaluation.test_fraction)
     train, test = split_at(cutoff)(interactions)
@@ -102,7 +102,7 @@ def train_recommender(spark: SparkSession, config: RecsConfig, interactions: Dat
     if config.als.mode == "explicit":
         metrics["rmse"] = rmse(fitted, test_pairs)
     evaluated = time.perf_counter()
-    pairs = interactions.transform(training_pairs(config.als)).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    pairs = interactions.transform(training_pairs(config.als)).persist(StorageLevel.MEMORY_AND_DISK)
     served = fit_als(pairs, config.als, params)
     data_until = interactions.agg(F.max("event_time")).first()[0]
     model = factor_model(served, pairs, config.als, params, categories, extra={"cutoff": cutoff.isoformat(), "data_until": data_until.isoformat()})

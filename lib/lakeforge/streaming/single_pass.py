@@ -107,7 +107,7 @@ def write_micro_batch(silver: SilverWriter, folded: FoldedStages):
     on a thread of its own."""
 
     def write(batch: DataFrame, batch_id: int) -> None:
-        batch.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             appended = silver.write(batch, batch_id)
             if folded.alerts is not None:

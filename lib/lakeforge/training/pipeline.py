@@ -94,7 +94,7 @@ class PersistingPipeline(Pipeline):
             # Only these three: an 800k-row LR fit took 48 s keeping every column, 19 s keeping the
             # features, label and weight (measured when the final features were persisted).
             kept = [column for column in (vector, LABEL, WEIGHT) if column in encoded.columns]
-            return encoding, encoded.select(*kept).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+            return encoding, encoded.select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
 
         if self.encodings is not None:
             encoding, encoded = self.encodings.get(dataset, stages[:cut], encode)
