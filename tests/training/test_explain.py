@@ -45,7 +45,7 @@ def fitted(rows, kind: str, task: str, params: dict | None = None, features: Fea
 def test_linear_contributions_are_coefficient_times_standardised_value(rows):
     model, train = fitted(rows, "linear_regression", "regression")
     pdf = rows[0]
-    explained = contributions(model, train, ROLES)
+    explained = contributions(model, train)
     assert list(explained.columns) == [*COLUMNS, BIAS]
     coefficients = model.stages[-1].coefficients.toArray()
     for slot, column in enumerate(["size", "age"]):
@@ -60,7 +60,7 @@ def test_linear_contributions_are_coefficient_times_standardised_value(rows):
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_xgboost_contributions_add_up_to_the_margin(rows, task):
     model, train = fitted(rows, "xgboost", task, {"n_estimators": 30, "max_depth": 3})
-    explained = contributions(model, train, ROLES)
+    explained = contributions(model, train)
     assert list(explained.columns) == [*COLUMNS, BIAS]
     scored = model.transform(train)
     if task == "classification":
@@ -75,7 +75,7 @@ def test_models_that_cannot_be_explained_say_why(rows):
     forest, train = fitted(rows, "random_forest", "regression", {"numTrees": 3})
     assert "RandomForestRegressionModel" in explainable(forest)
     with pytest.raises(ValueError, match="no per-prediction contributions"):
-        contributions(forest, train, ROLES)
+        contributions(forest, train)
     reduced, _ = fitted(rows, "linear_regression", "regression", features=FeatureSpec(pca=PcaSpec(explained_variance=0.9)))
     assert "PCA" in explainable(reduced)
     unscaled, _ = fitted(rows, "linear_regression", "regression", features=FeatureSpec(scaler="none"))

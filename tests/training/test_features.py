@@ -70,7 +70,7 @@ def test_importance_is_named_by_original_column_and_category(telco):
     train, roles = telco
     stages = preprocessing_stages(roles, FeatureSpec(pca=PcaSpec(explained_variance=0.95)), "classification", 10)
     model = Pipeline(stages=[*stages, LogisticRegression(featuresCol=FEATURES, labelCol=LABEL, maxIter=10)]).fit(train)
-    ranked, signed = named_importance(model, roles)
+    ranked, signed = named_importance(model)
     names = [name for name, _ in ranked]
     assert signed and "tenure" in names and "Contract=Month-to-month" in names
     assert len(names) == len(set(names)) == len(roles.numeric) + sum(

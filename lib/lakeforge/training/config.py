@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -50,6 +50,11 @@ class GeoSpec(StrictModel):
 class DerivedSpec(StrictModel):
     # name -> [numerator, denominator], e.g. rooms_per_household: [total_rooms, households]
     ratios: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    # name -> [left, right]: the product left * right, an interaction linear models cannot form
+    interactions: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    # column -> a number of buckets of equal training counts, or the inner edges themselves; one-hot
+    # encoded as `<column>_bucket`, beside the column
+    buckets: dict[str, Annotated[int, Field(ge=2)] | Annotated[list[float], Field(min_length=1)]] = Field(default_factory=dict)
     # "auto": every numeric column with no negatives whose skewness exceeds skew_threshold; or a list
     log1p: Literal["auto"] | list[str] = "auto"
     skew_threshold: float = Field(default=1.0, gt=0)

@@ -14,9 +14,8 @@ from pyspark.ml import PipelineModel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 
-from lakeforge.training.columns import ColumnRoles
 from lakeforge.training.decision import fitted_model
-from lakeforge.training.features import FEATURES, feature_slot_names, stage_named
+from lakeforge.training.features import FEATURES, encoded_categories, feature_slot_names, stage_named
 
 BIAS = "(bias)"
 CONTRIBUTIONS = "__contributions"
@@ -57,15 +56,15 @@ def original_column(slot: str, categorical: set[str]) -> str:
     return column if "=" in slot and column in categorical else slot
 
 
-def contributions(model: PipelineModel, rows: DataFrame, roles: ColumnRoles) -> pd.DataFrame:
+def contributions(model: PipelineModel, rows: DataFrame) -> pd.DataFrame:
     """One row per scored row: each original column's contribution (categories' slots summed) and the
     bias. Raises ValueError naming why when the model cannot be explained this way."""
     why = explainable(model)
     if why is not None:
         raise ValueError(f"no per-prediction contributions for this model: {why}")
     slots, bias = slot_contributions(model, rows)
-    names = feature_slot_names(model, roles)
-    columns = [original_column(name, set(roles.categorical)) for name in names]
+    names = feature_slot_names(model)
+    columns = [original_column(name, set(encoded_categories(model))) for name in names]
     frame = pd.DataFrame(slots, columns=names).T.groupby(columns, sort=False).sum().T
     frame[BIAS] = bias
     return frame

@@ -40,16 +40,17 @@ def encoding_stages(roles: ColumnRoles, spec: FeatureSpec, derived: tuple[Derive
     stages: list = [SQLTransformer(statement=typed_columns_sql(roles))]
     if derived:
         stages.append(SQLTransformer(statement=derived_sql(derived)))
-    numbers = [*roles.numeric, *(d.name for d in derived)]
+    numbers = [*roles.numeric, *(d.name for d in derived if not d.categorical)]
+    categories = [*roles.categorical, *(d.name for d in derived if d.categorical)]
     assembled = []
     if numbers:
         imputed = [f"imp__{c}" for c in numbers]
         stages.append(Imputer(inputCols=[f"num__{c}" for c in numbers], outputCols=imputed, strategy=spec.impute))
         assembled += imputed
-    if roles.categorical:
-        indexed = [f"idx__{c}" for c in roles.categorical]
-        encoded = [f"ohe__{c}" for c in roles.categorical]
-        stages.append(StringIndexer(inputCols=[f"cat__{c}" for c in roles.categorical], outputCols=indexed, handleInvalid="keep"))
+    if categories:
+        indexed = [f"idx__{c}" for c in categories]
+        encoded = [f"ohe__{c}" for c in categories]
+        stages.append(StringIndexer(inputCols=[f"cat__{c}" for c in categories], outputCols=indexed, handleInvalid="keep"))
         # dropLast removes the extra "unseen" slot StringIndexer keeps, so an unseen value is all zeros.
         stages.append(OneHotEncoder(inputCols=indexed, outputCols=encoded, dropLast=True))
         assembled += encoded
@@ -113,11 +114,17 @@ def stage_named(model: PipelineModel, name: str) -> Transformer | None:
     return next((stage for stage in model.stages if type(stage).__name__ == name), None)
 
 
-def feature_slot_names(model: PipelineModel, roles: ColumnRoles) -> list[str]:
-    """Names of the encoded vector's slots: numeric columns and derived features (as the imputer has
-    them), then `column=category` per kept category."""
+def encoded_categories(model: PipelineModel) -> list[str]:
+    """The columns one-hot encoded: text columns, then derived buckets."""
+    indexer = stage_named(model, "StringIndexerModel")
+    return [column.removeprefix("cat__") for column in indexer.getInputCols()] if indexer else []
+
+
+def feature_slot_names(model: PipelineModel) -> list[str]:
+    """Names of the encoded vector's slots: numeric columns and derived numbers (as the imputer has
+    them), then `column=category` per kept category of each encoded column."""
     indexer, imputer = stage_named(model, "StringIndexerModel"), stage_named(model, "ImputerModel")
     names = [column.removeprefix("imp__") for column in imputer.getOutputCols()] if imputer else []
-    for column, labels in zip(roles.categorical, indexer.labelsArray if indexer else []):
+    for column, labels in zip(encoded_categories(model), indexer.labelsArray if indexer else []):
         names += [f"{column}={label}" for label in labels]
     return names

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from pyspark.ml import PipelineModel
 
-from lakeforge.training.columns import ColumnRoles
 from lakeforge.training.decision import fitted_model
 from lakeforge.training.features import feature_slot_names, stage_named
 
@@ -24,13 +23,13 @@ def model_weights(model: PipelineModel) -> tuple[np.ndarray, bool]:
     return estimator.coefficients.toArray(), True
 
 
-def named_importance(model: PipelineModel, roles: ColumnRoles) -> tuple[list[tuple[str, float]], bool]:
+def named_importance(model: PipelineModel) -> tuple[list[tuple[str, float]], bool]:
     """Weights per original feature slot, largest magnitude first, and whether they are coefficients.
 
     Back through selection (unselected slots get 0) and PCA: linear coefficients map exactly through
     the loadings; tree importances are shared out by squared loadings, which keeps their sum.
     """
-    names = feature_slot_names(model, roles)
+    names = feature_slot_names(model)
     values, signed = model_weights(model)
     pca = stage_named(model, "PCAModel")
     selector = stage_named(model, "UnivariateFeatureSelectorModel")

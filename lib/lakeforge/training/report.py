@@ -76,10 +76,10 @@ def save(figure, path: Path) -> str:
 
 def write_plots(result: TrainingResult, folder: Path) -> list[str]:
     best = result.best
-    ranked, signed = named_importance(best.model, result.data.roles)
+    ranked, signed = named_importance(best.model)
     names = [save(plots.importance_figure(ranked, signed, f"{best.name}: by original column / category"), folder / "feature_importance.png")]
     if explainable(best.model) is None:
-        explained = contributions(best.model, result.data.test.limit(EXPLAINED_ROWS), result.data.roles)
+        explained = contributions(best.model, result.data.test.limit(EXPLAINED_ROWS))
         explained.to_csv(folder / CONTRIBUTIONS_FILE, index=False)
         names.append(save(plots.importance_figure(mean_absolute(explained), False, f"{best.name}: mean |SHAP value| on test rows",
                                                   xlabel="mean |contribution| to the margin"), folder / "shap_importance.png"))
