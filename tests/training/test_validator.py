@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType
 
 from lakeforge.training.columns import LABEL, ColumnRoles
-from lakeforge.training.config import FeatureSpec, ModelSpec, ValidationSpec
+from lakeforge.training.config import FeatureSpec, HalvingSpec, ModelSpec, ValidationSpec
 from lakeforge.training.crossval import candidate_pipeline, cross_validate
 from lakeforge.training.pipeline import SharedEncodings
 from lakeforge.training.features import preprocessing_stages
@@ -132,3 +132,27 @@ def test_models_sharing_encodings_read_the_raw_rows_less_and_score_the_same(spar
     for (_, on_its_own), (_, sharing) in zip(alone, together):
         assert sharing.grid == on_its_own.grid
         assert np.array_equal(sharing.oof_score, on_its_own.oof_score)
+
+
+def test_halving_scores_every_map_on_the_first_fold_and_only_the_best_third_on_the_rest(folded):
+    # Lasso at regParam 1 and 2 zeroes every coefficient (ROC-AUC 0.5); 0.001 is best on every fold.
+    grid = {"regParam": [1.0, 0.001, 2.0], "elasticNetParam": [1.0]}
+    full = validator(PooledCrossValidator, grid, collectSubModels=True).fit(folded)
+    halved = validator(PooledCrossValidator, grid, collectSubModels=True)
+    halved.halving = HalvingSpec(folds=1, factor=3)
+    halved = halved.fit(folded)
+    evaluator = SelectionEvaluator("classification")
+    # Every map on fold 0; only the survivor (one of three) on folds 1 and 2: 5 fits, not 9.
+    assert [[scores is not None for scores in row] for row in halved.validation_scores] == [[True] * 3, [False, True, False], [False, True, False]]
+    assert halved.best_index == full.best_index == 1
+    assert halved.avgMetrics[1] == pytest.approx(full.avgMetrics[1], abs=1e-9)
+    # A dropped map keeps what its first fold measured, the same as the full search's fold 0.
+    for j in (0, 2):
+        assert halved.avgMetrics[j] == pytest.approx(evaluator.metric(*full.validation_scores[0][j]), abs=1e-9)
+        assert halved.stdMetrics[j] == 0.0
+    assert halved.bestModel.stages[-1].getRegParam() == 0.001
+
+
+def test_halving_needs_folds_left_after_its_first_round():
+    with pytest.raises(ValueError, match=r"halving.folds \(3\) must be fewer than validation.folds \(3\)"):
+        ValidationSpec(folds=3, halving=HalvingSpec(folds=3))

@@ -77,6 +77,15 @@ class ThresholdSpec(StrictModel):
     false_negative_cost: float = Field(default=5.0, gt=0)
 
 
+class HalvingSpec(StrictModel):
+    """Successive halving of each model's grid: every param map on the first `folds` folds, then only
+    the best 1/`factor` of them (at least one) on the rest, so a wide grid costs little more than its
+    survivors."""
+
+    folds: int = Field(default=1, ge=1)
+    factor: int = Field(default=3, ge=2)
+
+
 class ValidationSpec(StrictModel):
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     folds: int = Field(default=5, ge=2)
@@ -85,6 +94,13 @@ class ValidationSpec(StrictModel):
     class_weights: bool = False  # classification: weightCol with balanced class weights
     sampling: Literal["none", "over", "under"] = "none"  # classification: training folds only
     threshold: ThresholdSpec = Field(default_factory=ThresholdSpec)
+    halving: HalvingSpec | None = None  # None: every param map on every fold
+
+    @model_validator(mode="after")
+    def _halving_leaves_folds(self) -> ValidationSpec:
+        if self.halving is not None and self.halving.folds >= self.folds:
+            raise ValueError(f"validation.halving.folds ({self.halving.folds}) must be fewer than validation.folds ({self.folds})")
+        return self
 
 
 BOOSTING = ("gbt", "xgboost")

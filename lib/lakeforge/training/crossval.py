@@ -73,6 +73,7 @@ def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str
         foldCol=FOLD,  # stratified (or shuffled) folds assigned up front, see stratified.assign_folds
         parallelism=validation.parallelism,
     )
+    validator.halving = validation.halving
     cv_model = validator.fit(train)
     best = cv_model.best_index
     oof = [fold[best] for fold in cv_model.validation_scores]
@@ -82,8 +83,8 @@ def cross_validate(train: DataFrame, preprocessing: list[Transformer], name: str
         model=cv_model.bestModel,
         best_params=describe_params(grid[best]),
         grid=[
-            {**describe_params(params), "mean": float(mean), "std": float(std)}
-            for params, mean, std in zip(grid, cv_model.avgMetrics, cv_model.stdMetrics)
+            {**describe_params(params), "mean": float(mean), "std": float(std), "folds": sum(fold[j] is not None for fold in cv_model.validation_scores)}
+            for j, (params, mean, std) in enumerate(zip(grid, cv_model.avgMetrics, cv_model.stdMetrics))
         ],
         folds=[metrics_for(task, label, score) for label, score in oof],
         oof_label=np.concatenate([label for label, _ in oof]),

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.util import inheritable_thread_target
 
 from lakeforge.training.columns import LABEL
+from lakeforge.training.config import HalvingSpec
 from lakeforge.training.metrics import regression_metrics, roc_auc
 
 SCORE = "__score"
@@ -101,6 +102,9 @@ class PooledCrossValidator(CrossValidator):
     fold: cache it first. 5-fold LR on 100k churn rows: 54 s with Spark's, 34 s with this.
     """
 
+    # Successive halving: every param map on the first folds, then only the best share on the rest.
+    halving: HalvingSpec | None = None
+
     def _fit(self, dataset: DataFrame) -> ScoredCrossValidatorModel:
         estimator, maps, evaluator = self.getEstimator(), self.getEstimatorParamMaps(), self.getEvaluator()
         folds, fold_col = self.getNumFolds(), self.getFoldCol()
@@ -108,6 +112,7 @@ class PooledCrossValidator(CrossValidator):
             raise ValueError("PooledCrossValidator needs foldCol: assign folds first (stratified.assign_folds)")
         check_folds(dataset, fold_col, folds)
         fold = F.col(fold_col)
+        sign = 1.0 if evaluator.isLargerBetter() else -1.0
 
         def fit_and_score(i: int, j: int) -> tuple[Model, Scores]:
             # A copy per fit: fit(data, {}) fits the estimator itself, and concurrent fits of one set of
@@ -116,16 +121,29 @@ class PooledCrossValidator(CrossValidator):
             return model, evaluator.scores(model.transform(dataset.where(fold == i), maps[j]))
 
         in_thread = partial(in_own_thread, dataset.sparkSession)
+        # fitted[i][j]: (model, scores) of param map j on fold i; None where halving dropped j first.
+        fitted: list[list[tuple[Model, Scores] | None]] = [[None] * len(maps) for _ in range(folds)]
+        metrics = np.full((folds, len(maps)), np.nan)
+
+        def run(pool: ThreadPool, fold_range: range, candidates: list[int]) -> None:
+            pending = {(i, j): pool.apply_async(in_thread(partial(fit_and_score, i, j))) for i in fold_range for j in candidates}
+            for (i, j), task in pending.items():
+                fitted[i][j] = task.get()
+                metrics[i, j] = evaluator.metric(*fitted[i][j][1])
+
+        first = folds if self.halving is None else min(self.halving.folds, folds)
         with ThreadPool(self.getParallelism()) as pool:
             # The refit is the biggest fit, so it goes first when the params are already known.
             refit = pool.apply_async(in_thread(partial(estimator.copy(maps[0]).fit, dataset))) if len(maps) == 1 else None
-            pending = [[pool.apply_async(in_thread(partial(fit_and_score, i, j))) for j in range(len(maps))] for i in range(folds)]
-            fitted = [[task.get() for task in row] for row in pending]
-            sub_models = [[model for model, _ in row] for row in fitted]
-            scores = [[fold_scores for _, fold_scores in row] for row in fitted]
-            metrics = [[evaluator.metric(*fold_scores) for fold_scores in row] for row in scores]
-            avg, std = CrossValidator._gen_avg_and_std_metrics(metrics)
-            best = int(np.argmax(avg) if evaluator.isLargerBetter() else np.argmin(avg))
+            survivors = list(range(len(maps)))
+            run(pool, range(first), survivors)
+            if first < folds:
+                ranked = sorted(survivors, key=lambda j: -sign * metrics[:first, j].mean())
+                survivors = sorted(ranked[: max(1, -(-len(maps) // self.halving.factor))])
+                run(pool, range(first, folds), survivors)
+            avg, std = np.nanmean(metrics, axis=0), np.nanstd(metrics, axis=0)
+            best = max(survivors, key=lambda j: sign * avg[j])
             best_model = refit.get() if refit is not None else estimator.fit(dataset, maps[best])
-        kept = sub_models if self.getCollectSubModels() else None
-        return self._copyValues(ScoredCrossValidatorModel(best_model, list(avg), kept, list(std), scores, best))
+        scores = [[entry[1] if entry else None for entry in row] for row in fitted]
+        kept = [[entry[0] if entry else None for entry in row] for row in fitted] if self.getCollectSubModels() else None
+        return self._copyValues(ScoredCrossValidatorModel(best_model, avg.tolist(), kept, std.tolist(), scores, best))
