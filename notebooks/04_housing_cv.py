@@ -2,7 +2,7 @@
 # MAGIC %md
 # MAGIC # 04 · House prices: k-fold cross-validation of regression models
 # MAGIC
-# MAGIC The regressors of `conf/housing.yml` (OLS, ridge, lasso, XGBoost) on California-housing
+# MAGIC The regressors of `conf/housing.yml` (OLS and XGBoost) on California-housing
 # MAGIC shaped data: `ocean_proximity` one-hot encoded, missing `total_bedrooms` imputed, shuffled k-fold
 # MAGIC cross-validation with the RMSE / MAE / R² / MAPE of every fold, and the best model registered in
 # MAGIC MLflow as `challenger`.
