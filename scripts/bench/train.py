@@ -130,14 +130,16 @@ def spark_jobs(event_logs: Path) -> int:
 QUALITY_GOALS = {"churn": {"roc_auc": 0.86, "f1": 0.65}, "housing": {"cv_rmse": 45_000}}
 
 
-def quality(kind: str, best: dict) -> dict:
+def quality(kind: str, best: dict, public: bool) -> dict:
+    """Test metrics; the goal only for a public file: a look-alike's noise is its generator's, so its
+    scores say nothing about the goal."""
     if kind == "churn":
         test = {"test_roc_auc": round(best["test"]["roc_auc"], 4), "test_f1": round(best["test"]["f1"], 4)}
         met = test["test_roc_auc"] >= QUALITY_GOALS[kind]["roc_auc"] and test["test_f1"] >= QUALITY_GOALS[kind]["f1"]
     else:
         test = {"test_rmse": round(best["test"]["rmse"], 1)}
         met = best["cv"]["rmse"]["mean"] <= QUALITY_GOALS[kind]["cv_rmse"]
-    return {**test, "quality_goal": QUALITY_GOALS[kind], "quality_goal_met": met}
+    return {**test, "quality_goal": QUALITY_GOALS[kind], "quality_goal_met": met} if public else test
 
 
 def default_config_run(kind: str, public: Path | None = None) -> dict:
@@ -181,7 +183,7 @@ def default_config_run(kind: str, public: Path | None = None) -> dict:
         "config": f"conf/{kind}.yml, with Spark's event log on", "rows": len(frame),
         "seconds": round(seconds, 1), "under_120_seconds": seconds < 120, "spark_jobs": spark_jobs(event_logs),
         "phases": summary["seconds"], "models_seconds": {name: m["seconds"] for name, m in summary["models"].items()},
-        "best_model": summary["best_model"], f"best_cv_{metric}": round(best["cv"][metric]["mean"], 4), **quality(kind, best),
+        "best_model": summary["best_model"], f"best_cv_{metric}": round(best["cv"][metric]["mean"], 4), **quality(kind, best, public is not None),
         "sklearn": "LR + histogram GBT" if kind == "churn" else "HistGradientBoostingRegressor, 500 iterations",
         "sklearn_seconds": round(sk_seconds, 1), f"sklearn_cv_{metric}": round(sk_metric, 4),
         "time_ratio_spark_over_sklearn": round(seconds / sk_seconds, 1),
@@ -246,7 +248,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "benchmark": "5-fold CV of the churn pipeline, Spark ML vs scikit-learn on the same rows",
-        "goal": "time ratio <= 3, |ROC-AUC difference| <= 0.01; default configs under 120 s",
+        "goal": "time ratio <= 3, |ROC-AUC difference| <= 0.01; default configs under 120 s; on the public files, churn test ROC-AUC >= 0.86 and F1 >= 0.65, housing CV RMSE <= 45,000",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "spark": pyspark.__version__, "sklearn": sklearn.__version__, "spark_master": settings.master},
         "default_configs": defaults,
         "public_files": public_runs,
